@@ -1,0 +1,55 @@
+// The layout of lock.mdb, LMDB 0.9's reader table (MDB_txninfo) on x86-64 Linux (layer: format).
+// See docs/FORMAT.md "Lock file" and docs/LOCKING.md.
+//
+// OFFSET SIZE MEANING
+//      0    4 magic = 0xBEEFC0DE
+//      4    4 format = 0x00010001 (lock version 1, pid locks)
+//      8   40 reader mutex (process-shared robust pthread_mutex_t)
+//     48    8 txnid: the last committed transaction (a cache of the newest meta)
+//     56    4 num_readers: high-water mark of used reader slots, never decremented
+//     64   40 writer mutex (process-shared robust pthread_mutex_t), padded to 64 bytes
+//    128    - reader slots, 64 bytes each: txnid @0 (~0 when idle), pid @8, tid @16
+// File size = 128 + 64 * max_readers (8192 for the default 126 readers... measured: (126-1)*64 + 192).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace aspen::format {
+
+inline constexpr size_t kCacheLine = 64;
+inline constexpr size_t kPthreadMutexSize = 40;
+
+struct LockHeader {
+  uint32_t magic;
+  uint32_t format;
+  alignas(8) unsigned char reader_mutex[kPthreadMutexSize];
+  uint64_t txnid;
+  uint32_t num_readers;
+  uint32_t unused0;
+  alignas(kCacheLine) unsigned char writer_mutex[kPthreadMutexSize];
+  unsigned char unused1[kCacheLine - kPthreadMutexSize];
+};
+
+struct ReaderSlot {
+  uint64_t txnid;  // snapshot in use, ~0 when the slot holds no transaction
+  uint64_t pid;    // owning process, 0 when the slot is free
+  uint64_t tid;    // owning thread (pthread_t)
+  unsigned char unused[kCacheLine - 24];
+};
+
+inline constexpr uint64_t kIdleReader = ~uint64_t{0};
+inline constexpr size_t kLockHeaderSize = 128;
+static_assert(sizeof(LockHeader) == kLockHeaderSize);
+static_assert(offsetof(LockHeader, reader_mutex) == 8);
+static_assert(offsetof(LockHeader, txnid) == 48);
+static_assert(offsetof(LockHeader, num_readers) == 56);
+static_assert(offsetof(LockHeader, writer_mutex) == 64);
+static_assert(sizeof(ReaderSlot) == kCacheLine);
+
+// LMDB sizes the file as sizeof(MDB_txninfo) + (maxreaders - 1) * sizeof(MDB_reader), where MDB_txninfo
+// already holds one reader: 128 + 64 * maxreaders.
+constexpr size_t lock_file_size(unsigned max_readers) { return kLockHeaderSize + kCacheLine * size_t{max_readers}; }
+static_assert(lock_file_size(126) == 8192);
+
+}  // namespace aspen::format
