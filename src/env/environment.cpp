@@ -1,0 +1,171 @@
+// Environment configuration, open and close, flags, stat and info (layer: env). See environment.hpp.
+#include "env/environment.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "os/process.hpp"
+
+namespace aspen::env {
+namespace {
+
+uint64_t round_up(uint64_t v, uint64_t to) { return (v + to - 1) / to * to; }
+
+}  // namespace
+
+Environment::Environment() : dbs_(format::kCoreDbs) { geometry_.page_size = os::page_size(); }
+
+Environment::~Environment() { close(); }
+
+Status Environment::set_map_size(uint64_t bytes) {
+  if (!is_open()) {
+    map_size_ = bytes;
+    map_size_set_ = bytes != 0;
+    return ok_status();
+  }
+  // On an open environment: LMDB's rules (0 adopts the file's size; never below what is in use).
+  const uint64_t used = (last_meta_.last_page + 1) * geometry_.page_size;
+  uint64_t size = bytes ? bytes : last_meta_.map_size;
+  size = round_up(std::max(size, used), os::page_size());
+  if (size == map_size_) return ok_status();
+  os::Mapping fresh;
+  ASPEN_ASSIGN(fresh, os::Mapping::map(data_file_.fd(), size, (flags_ & env_flag::kWriteMap) != 0));
+  map_ = std::move(fresh);
+  map_size_ = size;
+  return ok_status();
+}
+
+Status Environment::set_max_readers(unsigned readers) {
+  if (is_open() || readers == 0) return ASPEN_ERROR(EINVAL);
+  max_readers_ = readers;
+  return ok_status();
+}
+
+Status Environment::set_max_dbs(unsigned dbs) {
+  if (is_open()) return ASPEN_ERROR(EINVAL);
+  max_dbs_ = dbs + format::kCoreDbs;
+  return ok_status();
+}
+
+Status Environment::open_files(const std::string& path, mode_t mode) {
+  const bool subdir = !(flags_ & env_flag::kNoSubdir);
+  const std::string data_path = subdir ? path + "/data.mdb" : path;
+  const std::string lock_path = subdir ? path + "/lock.mdb" : path + "-lock";
+  const bool read_only = flags_ & env_flag::kReadOnly;
+  ReaderTableOptions options;
+  options.max_readers = max_readers_;
+  options.read_only = read_only;
+  options.no_lock = flags_ & env_flag::kNoLock;
+  options.mode = mode;
+  // Like LMDB: a writer creates the lock file first; a read-only opener needs the data file to exist first.
+  if (!read_only) {
+    ASPEN_ASSIGN(readers_, ReaderTable::open(lock_path, options));
+  }
+  ASPEN_ASSIGN(data_file_, os::File::open(data_path, read_only ? O_RDONLY : (O_RDWR | O_CREAT), mode));
+  if (read_only) {
+    ASPEN_ASSIGN(readers_, ReaderTable::open(lock_path, options));
+  }
+  return ok_status();
+}
+
+Status Environment::map_file() {
+  const uint64_t used = (last_meta_.last_page + 1) * geometry_.page_size;
+  uint64_t size = map_size_set_ ? map_size_ : std::max<uint64_t>(last_meta_.map_size, format::kDefaultMapSize);
+  map_size_ = round_up(std::max(size, used), os::page_size());
+  const bool writable = flags_ & env_flag::kWriteMap;
+  ASPEN_ASSIGN(map_, os::Mapping::map(data_file_.fd(), map_size_, writable));
+  if (flags_ & env_flag::kNoReadahead) ASPEN_TRY(map_.advise_random());
+  ASPEN_ASSIGN(uint64_t file_size, data_file_.size());
+  file_pages_.store(file_size / geometry_.page_size, std::memory_order_release);
+  return ok_status();
+}
+
+Status Environment::open(const std::string& path, unsigned flags, mode_t mode) {
+  using namespace env_flag;
+  if (is_open() || (flags & ~(kChangeable | kChangeless))) return ASPEN_ERROR(EINVAL);
+  flags_ |= flags;
+  if (flags_ & kReadOnly) flags_ &= ~kWriteMap;
+  path_ = path;
+  Status st = open_files(path, mode);
+  if (st.ok()) st = load_or_create_meta();
+  if (st.ok()) st = map_file();
+  if (st.ok() && !(flags_ & kNoTls)) {
+    if (pthread_key_create(&tls_key_, nullptr) != 0) st = ASPEN_ERROR(EAGAIN);
+    else have_tls_key_ = true;
+  }
+  if (st.ok() && readers_.exclusive()) {
+    readers_.publish_txnid(last_meta_.txnid);
+    st = readers_.share();
+  }
+  if (!st.ok()) {
+    close();
+    return st;
+  }
+  geometry_.max_dbs = max_dbs_;
+  geometry_.env_flags = flags_;
+  dbs_ = txn::DbTable(max_dbs_);
+  return ok_status();
+}
+
+void Environment::close() {
+  if (have_tls_key_) {
+    pthread_key_delete(tls_key_);
+    have_tls_key_ = false;
+  }
+  release_buffers();
+  map_.unmap();
+  readers_ = ReaderTable();
+  data_file_.close();
+}
+
+Status Environment::set_flags(unsigned flags, bool on) {
+  if (flags & ~env_flag::kChangeable) return ASPEN_ERROR(EINVAL);
+  if (on) flags_ |= flags;
+  else flags_ &= ~flags;
+  geometry_.env_flags = flags_;
+  return ok_status();
+}
+
+Result<txn::TreeStat> Environment::stat() {
+  ASPEN_ASSIGN(format::Meta meta, newest_meta());
+  const format::DbRecord& db = meta.dbs[format::kMainDbi];
+  txn::TreeStat st;
+  st.page_size = static_cast<uint32_t>(geometry_.page_size);
+  st.depth = db.depth;
+  st.branch_pages = db.branch_pages;
+  st.leaf_pages = db.leaf_pages;
+  st.overflow_pages = db.overflow_pages;
+  st.entries = db.entries;
+  return st;
+}
+
+Result<EnvInfo> Environment::info() {
+  ASPEN_ASSIGN(format::Meta meta, newest_meta());
+  EnvInfo info;
+  info.map_address = reinterpret_cast<void*>(meta.address);
+  info.map_size = map_size_;
+  info.last_page = meta.last_page;
+  info.last_txnid = meta.txnid;
+  info.max_readers = max_readers();
+  info.num_readers = readers_.valid() ? readers_.num_readers() : 0;
+  return info;
+}
+
+Status Environment::sync(bool force) {
+  if (flags_ & env_flag::kReadOnly) return ASPEN_ERROR(EACCES);
+  return sync_data(force);
+}
+
+Result<int> Environment::reader_check() {
+  if (!readers_.valid()) return 0;
+  return readers_.check_stale();
+}
+
+void Environment::reader_list(const std::function<void(const ReaderInfo&)>& fn) const {
+  if (readers_.valid()) readers_.list(fn);
+}
+
+}  // namespace aspen::env

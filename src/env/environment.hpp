@@ -1,0 +1,144 @@
+// Environment: one open LMDB environment, data.mdb + lock.mdb (layer: env).
+//
+// Owns the data file, its memory map, the reader table and the database handle table, and implements the
+// services transactions need (txn::EnvHost): pinning snapshots, the writer lock, meta-page writes, syncs and
+// dirty-page buffers. Lifecycle mirrors LMDB: construct (mdb_env_create), configure (map size, readers,
+// dbs), open, use, close. Meta pages are chosen and validated by meta.cpp; copies are made by copy.cpp.
+//
+// Thread-safety: configuration, open and close are not thread-safe. Once open, transactions may be begun
+// from any thread; read transactions run concurrently without locks; write transactions serialise on the
+// writer mutex in lock.mdb (shared with other processes, LMDB's included).
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "env/reader_table.hpp"
+#include "format/meta.hpp"
+#include "os/file.hpp"
+#include "os/mapping.hpp"
+#include "txn/env_host.hpp"
+#include "txn/transaction.hpp"
+
+namespace aspen::env {
+
+// LMDB's environment flags.
+namespace env_flag {
+inline constexpr unsigned kFixedMap = 0x01;
+inline constexpr unsigned kNoSubdir = 0x4000;
+inline constexpr unsigned kNoSync = 0x10000;
+inline constexpr unsigned kReadOnly = 0x20000;
+inline constexpr unsigned kNoMetaSync = 0x40000;
+inline constexpr unsigned kWriteMap = 0x80000;
+inline constexpr unsigned kMapAsync = 0x100000;
+inline constexpr unsigned kNoTls = 0x200000;
+inline constexpr unsigned kNoLock = 0x400000;
+inline constexpr unsigned kNoReadahead = 0x800000;
+inline constexpr unsigned kNoMemInit = 0x1000000;
+inline constexpr unsigned kChangeable = kNoSync | kNoMetaSync | kMapAsync | kNoMemInit;
+inline constexpr unsigned kChangeless = kFixedMap | kNoSubdir | kReadOnly | kWriteMap | kNoTls | kNoLock | kNoReadahead;
+}  // namespace env_flag
+
+// MDB_envinfo.
+struct EnvInfo {
+  void* map_address = nullptr;
+  uint64_t map_size = 0;
+  uint64_t last_page = 0;
+  uint64_t last_txnid = 0;
+  unsigned max_readers = 0;
+  unsigned num_readers = 0;
+};
+
+class Environment final : public txn::EnvHost {
+ public:
+  Environment();
+  ~Environment() override;
+  Environment(const Environment&) = delete;
+  Environment& operator=(const Environment&) = delete;
+
+  // Configuration. set_map_size also works on an open environment with no transaction active.
+  Status set_map_size(uint64_t bytes);
+  Status set_max_readers(unsigned readers);
+  Status set_max_dbs(unsigned dbs);
+
+  // Opens (or creates) the environment at `path`: a directory holding data.mdb and lock.mdb, or with
+  // MDB_NOSUBDIR the data file itself (lock file: path + "-lock").
+  Status open(const std::string& path, unsigned flags, mode_t mode);
+  bool is_open() const { return data_file_.valid(); }
+  void close();
+
+  Status set_flags(unsigned flags, bool on);
+  unsigned flags() const { return flags_ & (env_flag::kChangeable | env_flag::kChangeless); }
+  const std::string& path() const { return path_; }
+  int fd() const { return data_file_.fd(); }
+  unsigned max_readers() const { return readers_.valid() ? readers_.max_readers() : max_readers_; }
+  unsigned max_dbs() const { return max_dbs_; }
+
+  Result<txn::TreeStat> stat();
+  Result<EnvInfo> info();
+  Status sync(bool force);
+  Status copy_to(int fd, bool compact);
+  Result<int> reader_check();
+  void reader_list(const std::function<void(const ReaderInfo&)>& fn) const;
+  ReaderTable& readers() { return readers_; }
+
+  void* user_context = nullptr;
+
+  // txn::EnvHost
+  const txn::Geometry& geometry() const override { return geometry_; }
+  std::byte* map() const override { return map_.data(); }
+  uint64_t mapped_pages() const override;
+  const os::File& data_file() const override { return data_file_; }
+  txn::DbTable& db_table() override { return dbs_; }
+  Result<txn::Snapshot> pin_snapshot(unsigned slot) override;
+  void unpin_snapshot(unsigned slot, bool keep_slot) override;
+  uint64_t oldest_reader(uint64_t if_none) override;
+  Result<format::Meta> begin_write() override;
+  void end_write() override;
+  Status reserve_pages(uint64_t page_count) override;
+  Status commit_meta(const format::Meta& meta) override;
+  Status sync_data(bool force) override;
+  bool poisoned() const override { return poisoned_.load(std::memory_order_acquire); }
+  std::byte* take_buffer(unsigned pages) override;
+  void give_buffer(std::byte* buffer, unsigned pages) override;
+
+ private:
+  Status open_files(const std::string& path, mode_t mode);
+  Status load_or_create_meta();
+  Status map_file();
+  Status create_new(size_t page_size);
+  Result<format::Meta> read_meta(int which) const;
+  Result<format::Meta> newest_meta() const;
+  Status write_meta(const format::Meta& meta);
+  Status refresh_file_pages(uint64_t needed) const;
+  unsigned thread_slot() const;
+  void set_thread_slot(unsigned slot) const;
+  void release_buffers();
+
+  std::string path_;
+  unsigned flags_ = 0;
+  uint64_t map_size_ = 0;
+  bool map_size_set_ = false;
+  unsigned max_readers_ = format::kDefaultMaxReaders;
+  unsigned max_dbs_ = format::kCoreDbs;
+  txn::Geometry geometry_;
+  txn::DbTable dbs_;
+  os::File data_file_;
+  os::Mapping map_;
+  ReaderTable readers_;
+  mutable std::atomic<uint64_t> file_pages_{0};
+  std::atomic<bool> poisoned_{false};
+  format::Meta last_meta_{};  // the newest meta, as the writer last saw it
+  bool have_tls_key_ = false;
+  pthread_key_t tls_key_{};
+  std::mutex buffer_mutex_;
+  std::vector<std::byte*> free_buffers_;
+};
+
+}  // namespace aspen::env

@@ -1,0 +1,175 @@
+// Environment as the host of its transactions (txn::EnvHost): snapshots, the writer lock, meta writes,
+// syncs and dirty-page buffers (layer: env).
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "env/environment.hpp"
+#include "page/page.hpp"
+#include "util/checksum.hpp"
+
+namespace aspen::env {
+namespace {
+
+constexpr int kPinAttempts = 1000;
+
+}  // namespace
+
+uint64_t Environment::mapped_pages() const {
+  uint64_t mapped = map_size_ / geometry_.page_size;
+  uint64_t file = file_pages_.load(std::memory_order_acquire);
+  return mapped < file ? mapped : file;
+}
+
+Status Environment::refresh_file_pages(uint64_t needed) const {
+  if (file_pages_.load(std::memory_order_acquire) >= needed) return ok_status();
+  ASPEN_ASSIGN(uint64_t size, data_file_.size());
+  uint64_t pages = size / geometry_.page_size;
+  uint64_t seen = file_pages_.load(std::memory_order_acquire);
+  while (pages > seen && !file_pages_.compare_exchange_weak(seen, pages)) {
+  }
+  return ok_status();
+}
+
+unsigned Environment::thread_slot() const {
+  if (!have_tls_key_) return ~0u;
+  auto value = reinterpret_cast<uintptr_t>(pthread_getspecific(tls_key_));
+  return value ? static_cast<unsigned>(value - 1) : ~0u;
+}
+
+void Environment::set_thread_slot(unsigned slot) const {
+  if (have_tls_key_) pthread_setspecific(tls_key_, reinterpret_cast<void*>(uintptr_t{slot} + 1));
+}
+
+Result<txn::Snapshot> Environment::pin_snapshot(unsigned slot) {
+  if (slot == ~0u) {
+    slot = thread_slot();
+    if (slot != ~0u && readers_.slot_info(slot).txnid != format::kIdleReader) return ASPEN_ERROR(code::kBadRslot);
+    if (slot == ~0u || readers_.slot_info(slot).pid == 0) {
+      ASPEN_ASSIGN(slot, readers_.acquire_slot());
+      set_thread_slot(slot);
+    }
+  }
+  for (int attempt = 0; attempt < kPinAttempts; ++attempt) {
+    const uint64_t txnid = readers_.pin_latest(slot);
+    const std::byte* page = map_.data() + (txnid & 1) * geometry_.page_size;
+    format::Meta meta;
+    std::memcpy(&meta, page + format::kMetaOffset, sizeof meta);
+    format::MetaSeal seal;
+    std::memcpy(&seal, page + format::kMetaSealOffset, sizeof seal);
+    bool torn = seal.magic == format::kMetaSealMagic && seal.txnid == meta.txnid &&
+                seal.checksum != crc32c(&meta, sizeof meta);
+    if (meta.txnid != txnid || torn) continue;  // a writer replaced this meta meanwhile: pin again
+    if ((meta.last_page + 1) * geometry_.page_size > map_size_) {
+      unpin_snapshot(slot, false);
+      return ASPEN_ERROR(code::kMapResized);
+    }
+    ASPEN_TRY(refresh_file_pages(meta.last_page + 1));
+    return txn::Snapshot{slot, meta};
+  }
+  unpin_snapshot(slot, false);
+  return ASPEN_ERROR(code::kBadRslot);
+}
+
+void Environment::unpin_snapshot(unsigned slot, bool keep_slot) {
+  readers_.set_slot_txnid(slot, format::kIdleReader);
+  if (!have_tls_key_ && !keep_slot) readers_.release_slot(slot);
+}
+
+uint64_t Environment::oldest_reader(uint64_t if_none) { return readers_.oldest_reader(if_none); }
+
+Result<format::Meta> Environment::begin_write() {
+  ASPEN_ASSIGN(bool owner_died, readers_.lock_writer());
+  Result<format::Meta> meta = newest_meta();
+  if (!meta.ok()) {
+    readers_.unlock_writer();
+    return meta;
+  }
+  if (owner_died) readers_.publish_txnid(meta->txnid);
+  if ((meta->last_page + 1) * geometry_.page_size > map_size_) {
+    readers_.unlock_writer();
+    return ASPEN_ERROR(code::kMapResized);
+  }
+  last_meta_ = *meta;
+  return meta;
+}
+
+void Environment::end_write() { readers_.unlock_writer(); }
+
+Status Environment::reserve_pages(uint64_t page_count) {
+  if (page_count * geometry_.page_size > map_size_) return ASPEN_ERROR(code::kMapFull);
+  if (!(flags_ & env_flag::kWriteMap)) return ok_status();
+  // Pages of a writable map are touched directly: the file must cover them first (never SIGBUS).
+  uint64_t have = file_pages_.load(std::memory_order_acquire);
+  if (page_count <= have) return ok_status();
+  uint64_t want = std::min<uint64_t>(std::max(page_count, have + have / 4 + 16), map_size_ / geometry_.page_size);
+  ASPEN_TRY(data_file_.allocate(have * geometry_.page_size, (want - have) * geometry_.page_size));
+  file_pages_.store(want, std::memory_order_release);
+  return ok_status();
+}
+
+Status Environment::sync_data(bool force) {
+  if ((flags_ & env_flag::kNoSync) && !force) return ok_status();
+  Status st;
+  if (flags_ & env_flag::kWriteMap) {
+    bool async = (flags_ & env_flag::kMapAsync) && !force;
+    st = map_.sync(0, file_pages_.load() * geometry_.page_size, async);
+  } else {
+    st = data_file_.sync_data();
+  }
+  if (!st.ok()) poisoned_.store(true, std::memory_order_release);
+  return st;
+}
+
+Status Environment::commit_meta(const format::Meta& meta) {
+  if (poisoned()) return ASPEN_ERROR(code::kPanic);
+  format::Meta m = meta;
+  m.map_size = map_size_;
+  Status st = write_meta(m);
+  if (st.ok() && !(flags_ & (env_flag::kNoSync | env_flag::kNoMetaSync))) {
+    if (flags_ & env_flag::kWriteMap) st = map_.sync((m.txnid & 1) * geometry_.page_size, geometry_.page_size, false);
+    else st = data_file_.sync_data();
+  }
+  if (!st.ok()) {
+    poisoned_.store(true, std::memory_order_release);
+    return st;
+  }
+  readers_.publish_txnid(m.txnid);
+  last_meta_ = m;
+  uint64_t pages = m.last_page + 1, seen = file_pages_.load();
+  while (pages > seen && !file_pages_.compare_exchange_weak(seen, pages)) {
+  }
+  return ok_status();
+}
+
+std::byte* Environment::take_buffer(unsigned pages) {
+  const size_t psize = geometry_.page_size;
+  std::byte* buffer = nullptr;
+  if (pages == 1 && !free_buffers_.empty()) {
+    buffer = free_buffers_.back();
+    free_buffers_.pop_back();
+  } else {
+    buffer = static_cast<std::byte*>(std::aligned_alloc(64, psize * pages));
+    if (!buffer) return nullptr;
+  }
+  if (!(flags_ & env_flag::kNoMemInit)) {
+    // Unused parts of a page must not carry stale memory into the file.
+    std::memset(buffer + (pages - 1) * psize, 0, psize);
+  }
+  return buffer;
+}
+
+void Environment::give_buffer(std::byte* buffer, unsigned pages) {
+  if (pages == 1 && free_buffers_.size() < 1024) {
+    free_buffers_.push_back(buffer);
+    return;
+  }
+  std::free(buffer);
+}
+
+void Environment::release_buffers() {
+  for (std::byte* b : free_buffers_) std::free(b);
+  free_buffers_.clear();
+}
+
+}  // namespace aspen::env

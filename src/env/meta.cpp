@@ -1,0 +1,135 @@
+// Meta pages: creation, reading, validation, choice of the newest, and writes (layer: env).
+//
+// A meta is valid when its page has P_META, the magic and version are LMDB 0.9's and the page size is sane.
+// Beyond LMDB, a meta carries a seal (format::MetaSeal) in the unused tail of its page: when the seal names
+// the meta's txnid, its CRC-32C must match, or the meta is torn and the other one is used. A meta written by
+// liblmdb has no seal for its txnid and is trusted as LMDB would.
+#include <cerrno>
+#include <cstring>
+
+#include "env/environment.hpp"
+#include "page/page.hpp"
+#include "os/process.hpp"
+#include "util/checksum.hpp"
+
+namespace aspen::env {
+namespace {
+
+constexpr size_t kMetaWriteEnd = format::kMetaSealOffset + sizeof(format::MetaSeal);
+
+bool power_of_two(uint64_t v) { return v && !(v & (v - 1)); }
+
+format::MetaSeal seal_for(const format::Meta& meta) {
+  return {format::kMetaSealMagic, meta.txnid, crc32c(&meta, sizeof meta)};
+}
+
+// Validates one meta page image (at least kMetaWriteEnd bytes).
+Status check_meta_page(const std::byte* page, format::Meta* out) {
+  const auto* h = page::header(page);
+  format::Meta meta;
+  std::memcpy(&meta, page + format::kMetaOffset, sizeof meta);
+  if (!(h->flags & format::kPageMeta) || meta.magic != format::kMagic) return ASPEN_ERROR(code::kInvalid);
+  if (meta.version != format::kDataVersion) return ASPEN_ERROR(code::kVersionMismatch);
+  uint32_t psize = meta.page_size();
+  if (psize < format::kMinPageSize || psize > format::kMaxPageSize || !power_of_two(psize))
+    return ASPEN_ERROR(code::kInvalid);
+  format::MetaSeal seal;
+  std::memcpy(&seal, page + format::kMetaSealOffset, sizeof seal);
+  if (seal.magic == format::kMetaSealMagic && seal.txnid == meta.txnid &&
+      seal.checksum != crc32c(&meta, sizeof meta))
+    return ASPEN_ERROR(code::kCorrupted);  // torn or damaged: the other meta is the valid one
+  if (meta.last_page < format::kNumMetas - 1) return ASPEN_ERROR(code::kInvalid);
+  *out = meta;
+  return ok_status();
+}
+
+}  // namespace
+
+// Reads meta `which` (0 or 1) with pread, so that it works before the map exists.
+Result<format::Meta> Environment::read_meta(int which) const {
+  std::byte buffer[kMetaWriteEnd];
+  uint64_t offset = which == 0 ? 0 : geometry_.page_size;
+  ASPEN_ASSIGN(size_t got, data_file_.read_at(offset, buffer, sizeof buffer));
+  if (got < sizeof buffer) return ASPEN_ERROR(code::kInvalid);
+  format::Meta meta;
+  ASPEN_TRY(check_meta_page(buffer, &meta));
+  return meta;
+}
+
+// The valid meta with the highest txnid (LMDB's mdb_env_pick_meta, plus the torn-meta check).
+Result<format::Meta> Environment::newest_meta() const {
+  Result<format::Meta> a = read_meta(0), b = read_meta(1);
+  if (!a.ok() && !b.ok()) return a.error();
+  if (!a.ok()) return b;
+  if (!b.ok()) return a;
+  return a->txnid >= b->txnid ? a : b;
+}
+
+Status Environment::create_new(size_t page_size) {
+  geometry_.page_size = page_size;
+  format::Meta meta{};
+  meta.magic = format::kMagic;
+  meta.version = format::kDataVersion;
+  meta.map_size = map_size_;
+  meta.dbs[format::kFreeDbi] = format::DbRecord::empty(
+      static_cast<uint16_t>((flags_ & 0xffff) | format::kDbIntegerKey));
+  meta.dbs[format::kFreeDbi].pad = static_cast<uint32_t>(page_size);
+  meta.dbs[format::kMainDbi] = format::DbRecord::empty(0);
+  meta.last_page = format::kNumMetas - 1;
+  meta.txnid = 0;
+  std::vector<std::byte> pages(page_size * format::kNumMetas);
+  format::MetaSeal seal = seal_for(meta);
+  for (unsigned i = 0; i < format::kNumMetas; ++i) {
+    std::byte* p = pages.data() + i * page_size;
+    page::header(p)->pgno = i;
+    page::header(p)->flags = format::kPageMeta;
+    std::memcpy(p + format::kMetaOffset, &meta, sizeof meta);
+    std::memcpy(p + format::kMetaSealOffset, &seal, sizeof seal);
+  }
+  ASPEN_TRY(data_file_.write_at(0, pages.data(), pages.size()));
+  return data_file_.sync_data();
+}
+
+// Writes `meta` into meta page txnid % 2: the record and its seal, as one write.
+Status Environment::write_meta(const format::Meta& meta) {
+  std::byte image[kMetaWriteEnd - format::kMetaOffset] = {};
+  std::memcpy(image, &meta, sizeof meta);
+  format::MetaSeal seal = seal_for(meta);
+  std::memcpy(image + (format::kMetaSealOffset - format::kMetaOffset), &seal, sizeof seal);
+  const uint64_t page_offset = (meta.txnid & 1) * geometry_.page_size;
+  if (flags_ & env_flag::kWriteMap) {
+    std::memcpy(map_.data() + page_offset + format::kMetaOffset, image, sizeof image);
+    return ok_status();
+  }
+  return data_file_.write_at(page_offset + format::kMetaOffset, image, sizeof image);
+}
+
+Status Environment::load_or_create_meta() {
+  ASPEN_ASSIGN(uint64_t size, data_file_.size());
+  if (size == 0) {
+    if (flags_ & env_flag::kReadOnly) return ASPEN_ERROR(ENOENT);
+    ASPEN_TRY(create_new(os::page_size()));
+  } else {
+    // The page size is the file's: read the first meta at offset 0, then the second one page later.
+    std::byte head[kMetaWriteEnd];
+    ASPEN_ASSIGN(size_t got, data_file_.read_at(0, head, sizeof head));
+    if (got < sizeof head) return ASPEN_ERROR(code::kInvalid);
+    format::Meta first;
+    Status st = check_meta_page(head, &first);
+    if (st.ok()) {
+      geometry_.page_size = first.page_size();
+    } else if (st.code() == code::kCorrupted) {
+      std::memcpy(&first, head + format::kMetaOffset, sizeof first);  // torn record, page size still there
+      geometry_.page_size = first.page_size();
+    } else {
+      return st;
+    }
+    if (size < format::kNumMetas * geometry_.page_size && size < geometry_.page_size + kMetaWriteEnd)
+      return ASPEN_ERROR(code::kInvalid);
+  }
+  ASPEN_ASSIGN(last_meta_, newest_meta());
+  geometry_.node_max = format::node_max(geometry_.page_size);
+  return ok_status();
+}
+
+}  // namespace aspen::env

@@ -1,0 +1,101 @@
+// Cursor: a position in one B+tree and every LMDB 0.9 cursor operation on it (layer: tree).
+//
+// A cursor is a Stack plus LMDB's state bits: `initialized` (positioned), `eof` (moved past an end) and
+// `deleted` (the item it was on was deleted: the next MDB_NEXT / MDB_GET_CURRENT see its successor). The
+// semantics of get/put/del are LMDB's, case by case, so that the differential tests against liblmdb agree.
+//
+// Other cursors: a write through one cursor may move pages under another. Before writing, the transaction
+// calls save_position() on every other cursor of the database; a saved cursor re-finds its item by key on
+// its next use (restore_position). A cursor writing itself keeps its own stack valid, or re-finds its item
+// after a split or rebalance.
+// Thread-safety: one transaction's thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "tree/tree.hpp"
+
+namespace aspen::tree {
+
+// LMDB's MDB_cursor_op values.
+enum class CursorOp : unsigned {
+  kFirst = 0, kFirstDup, kGetBoth, kGetBothRange, kGetCurrent, kGetMultiple, kLast, kLastDup, kNext,
+  kNextDup, kNextMultiple, kNextNoDup, kPrev, kPrevDup, kPrevNoDup, kSet, kSetKey, kSetRange, kPrevMultiple,
+};
+
+// Write flags (MDB_NOOVERWRITE ...), plus kSubData: the value is a database record (F_SUBDATA, internal).
+namespace put_flag {
+inline constexpr unsigned kSubData = 0x02;
+inline constexpr unsigned kNoOverwrite = 0x10;
+inline constexpr unsigned kNoDupData = 0x20;
+inline constexpr unsigned kCurrent = 0x40;
+inline constexpr unsigned kReserve = 0x10000;
+inline constexpr unsigned kAppend = 0x20000;
+inline constexpr unsigned kAppendDup = 0x40000;
+inline constexpr unsigned kMultiple = 0x80000;
+}  // namespace put_flag
+
+class Cursor {
+ public:
+  // `dup_cmp` is the duplicate order for DUPSORT databases, null otherwise.
+  Cursor(PageStore& store, format::DbRecord& db, const KeyCompare& cmp, const KeyCompare* dup_cmp);
+  ~Cursor();
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+
+  // mdb_cursor_get: `key`/`data` are inputs for the SET/GET_BOTH family and outputs otherwise, exactly as
+  // MDB_val in LMDB (a NULL output is simply not written).
+  Status get(CursorOp op, Bytes* key, Bytes* data);
+  // mdb_cursor_put. With kReserve, `data->data()` comes back pointing at the reserved space; on
+  // MDB_KEYEXIST with kNoOverwrite, `*data` is the existing value.
+  Status put(Bytes key, Bytes* data, unsigned flags);
+  // mdb_cursor_del. Leaves the cursor on the successor, marked deleted.
+  Status del(unsigned flags);
+  // mdb_cursor_count.
+  Status count(size_t* out);
+
+  bool initialized() const { return initialized_; }
+  void reset();
+  // Remembers the current item by key so that the cursor survives writes made through other cursors.
+  void save_position();
+  bool position_saved() const { return saved_.active; }
+  Tree tree() const { return Tree(*store_, *db_, *cmp_); }
+  format::DbRecord& db() const { return *db_; }
+
+ private:
+  struct SavedPosition {
+    bool active = false;
+    bool after = false;  // the cursor was just past `key` (past the end of its page)
+    bool eof = false;
+    bool deleted = false;
+    std::vector<std::byte> key;
+  };
+
+  Status restore_position();
+  Status first(Bytes* key, Bytes* data);
+  Status last(Bytes* key, Bytes* data);
+  Status next(Bytes* key, Bytes* data, CursorOp op);
+  Status prev(Bytes* key, Bytes* data, CursorOp op);
+  Status set(Bytes* key, Bytes* data, CursorOp op);
+  Status current(Bytes* key, Bytes* data);
+  Status read_current(Bytes* key, Bytes* data);
+  Status replace_current(Bytes key, Bytes* data, unsigned flags, bool* done);
+  Status insert_new(Bytes key, Bytes* data, unsigned flags, bool append);
+  Status position_after_delete(Bytes deleted_key);
+  Status seek_exact(Bytes key);
+  Status check_sizes(Bytes key, const Bytes* data, unsigned flags) const;
+
+  PageStore* store_;
+  format::DbRecord* db_;
+  const KeyCompare* cmp_;
+  const KeyCompare* dup_cmp_;
+  Stack stack_;
+  bool initialized_ = false;
+  bool eof_ = false;
+  bool deleted_ = false;
+  SavedPosition saved_;
+};
+
+}  // namespace aspen::tree

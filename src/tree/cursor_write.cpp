@@ -1,0 +1,189 @@
+// Cursor writes (layer: tree): mdb_cursor_put and mdb_cursor_del for plain (non-DUPSORT) items, with LMDB's
+// flag semantics and positioning. See cursor.hpp.
+#include <cerrno>
+#include <cstring>
+
+#include "tree/cursor.hpp"
+
+namespace aspen::tree {
+namespace {
+
+Bytes copy_into(std::vector<std::byte>& buffer, Bytes b) {
+  buffer.assign(b.begin(), b.end());
+  return {buffer.data(), buffer.size()};
+}
+
+}  // namespace
+
+Status Cursor::check_sizes(Bytes key, const Bytes* data, unsigned) const {
+  if (key.empty() || key.size() > format::kMaxKeySize) return ASPEN_ERROR(code::kBadValsize);
+  uint64_t max_data = dup_cmp_ ? format::kMaxKeySize : format::kMaxDataSize;
+  if (data->size() > max_data) return ASPEN_ERROR(code::kBadValsize);
+  return ok_status();
+}
+
+Status Cursor::seek_exact(Bytes key) {
+  ASPEN_TRY(tree().search(stack_, key, SearchMode::kKey, false));
+  auto found = page::search(stack_.top_page(), key, *cmp_, db_->pad);
+  if (!found.exact) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(stack_.top_page()));
+  stack_.top_index() = static_cast<uint16_t>(found.index);
+  initialized_ = true;
+  eof_ = false;
+  return ok_status();
+}
+
+// Overwrites the item under the cursor in place when its size allows; otherwise removes its node (and
+// overflow run) so that the caller inserts the new version. `*done` tells which happened.
+Status Cursor::replace_current(Bytes key, Bytes* data, unsigned flags, bool* done) {
+  *done = false;
+  std::byte* p = stack_.top_page();
+  std::byte* n = page::node(p, stack_.top_index());
+  const bool reserve = flags & put_flag::kReserve;
+  if ((page::node_flags(n) ^ flags) & format::kNodeSubData) return ASPEN_ERROR(code::kIncompatible);
+  if (page::node_flags(n) & format::kNodeBigData) {
+    uint64_t pgno = page::node_overflow_page(n);
+    ASPEN_ASSIGN(std::byte* run, store_->page(pgno));
+    if (!page::is_overflow(run)) return ASPEN_PAGE_ERROR(code::kCorrupted, pgno);
+    uint32_t have = page::header(run)->pages;
+    if (have >= format::overflow_pages(data->size(), store_->page_size())) {
+      ASPEN_ASSIGN(std::byte* writable, store_->writable_if_dirty(run, have));
+      if (writable) {
+        page::set_node_data_size(n, static_cast<uint32_t>(data->size()));
+        std::byte* dest = writable + format::kPageHeaderSize;
+        if (reserve) *data = {dest, data->size()};
+        else if (!data->empty()) std::memmove(dest, data->data(), data->size());
+        *done = true;
+        return ok_status();
+      }
+    }
+    ASPEN_TRY(tree().free_overflow(n));
+  } else if (data->size() == page::node_data_size(n)) {
+    std::byte* dest = page::node_data(n);
+    if (reserve) *data = {dest, data->size()};
+    else if (!data->empty()) std::memmove(dest, data->data(), data->size());
+    *done = true;
+    return ok_status();
+  }
+  (void)key;
+  page::remove_node(p, stack_.top_index(), db_->pad);
+  return ok_status();
+}
+
+Status Cursor::insert_new(Bytes key, Bytes* data, unsigned flags, bool append) {
+  std::byte* p = stack_.top_page();
+  const bool reserve = flags & put_flag::kReserve;
+  std::byte* reserved = nullptr;
+  NodeSpec spec;
+  spec.key = key;
+  if (!page::is_leaf2(p)) {
+    if (page::needs_overflow(key.size(), data->size(), store_->node_max())) {
+      ASPEN_ASSIGN(spec, tree().make_overflow(key, *data, !reserve, &reserved));
+    } else {
+      Bytes stored = reserve ? Bytes{static_cast<const std::byte*>(nullptr), data->size()} : *data;
+      uint16_t node_flags = (flags & put_flag::kSubData) ? format::kNodeSubData : 0;
+      spec.leaf = {stored, static_cast<uint32_t>(data->size()), node_flags};
+    }
+  }
+  ASPEN_ASSIGN(bool split, tree().insert(stack_, spec, append));
+  initialized_ = true;
+  if (split) ASPEN_TRY(seek_exact(key));
+  if (reserve) {
+    if (!reserved) reserved = page::node_data(page::node(stack_.top_page(), stack_.top_index()));
+    *data = {reserved, data->size()};
+  }
+  return ok_status();
+}
+
+Status Cursor::put(Bytes key, Bytes* data, unsigned flags) {
+  if ((flags & put_flag::kMultiple) && !(db_->flags & format::kDbDupFixed)) return ASPEN_ERROR(code::kIncompatible);
+  ASPEN_TRY(check_sizes(key, data, flags));
+  ASPEN_TRY(restore_position());
+  bool exists = false, no_root = false;
+  std::vector<std::byte> key_copy;
+  if (flags & put_flag::kCurrent) {
+    if (!initialized_) return ASPEN_ERROR(EINVAL);
+    if (stack_.top_index() >= page::num_keys(stack_.top_page())) return ASPEN_ERROR(code::kNotFound);
+    key = copy_into(key_copy, page::key_at(stack_.top_page(), stack_.top_index(), db_->pad));
+    exists = true;
+  } else if (db_->root == kInvalidPage) {
+    stack_.depth = 0;
+    initialized_ = false;
+    no_root = true;
+  } else if (flags & put_flag::kAppend) {
+    Bytes last_key;
+    ASPEN_TRY(last(&last_key, nullptr));
+    if ((*cmp_)(key, last_key) <= 0) return ASPEN_ERROR(code::kKeyExist);
+    ++stack_.top_index();
+  } else {
+    Bytes probe = key, existing;
+    Status found = set(&probe, &existing, CursorOp::kSet);
+    if (found.ok()) {
+      if (flags & put_flag::kNoOverwrite) {
+        *data = existing;
+        return ASPEN_ERROR(code::kKeyExist);
+      }
+      exists = true;
+    } else if (found.code() != code::kNotFound) {
+      return found;
+    }
+  }
+  deleted_ = false;
+  if (no_root) {
+    uint16_t kind = format::kPageLeaf;
+    if ((db_->flags & (format::kDbDupSort | format::kDbDupFixed)) == format::kDbDupFixed) kind |= format::kPageLeaf2;
+    ASPEN_ASSIGN(std::byte* root, tree().new_page(kind));
+    stack_.push(root);
+    db_->root = page::page_number(root);
+    db_->depth = 1;
+    initialized_ = true;
+  } else {
+    ASPEN_TRY(tree().touch_path(stack_));
+  }
+  if (exists) {
+    bool done = false;
+    ASPEN_TRY(replace_current(key, data, flags, &done));
+    if (done) return ok_status();
+  }
+  ASPEN_TRY(insert_new(key, data, flags, (flags & put_flag::kAppend) != 0));
+  if (!exists) ++db_->entries;
+  return ok_status();
+}
+
+Status Cursor::position_after_delete(Bytes deleted_key) {
+  if (db_->root == kInvalidPage || stack_.depth == 0) {
+    stack_.depth = 0;
+    initialized_ = false;
+    eof_ = true;
+    return ok_status();
+  }
+  ASPEN_TRY(tree().search(stack_, deleted_key, SearchMode::kKey, false));
+  std::byte* p = stack_.top_page();
+  auto found = page::search(p, deleted_key, *cmp_, db_->pad);
+  stack_.top_index() = static_cast<uint16_t>(found.index);
+  initialized_ = deleted_ = true;
+  eof_ = false;
+  if (found.index >= page::num_keys(p) && !tree().sibling(stack_, true).ok()) eof_ = true;
+  return ok_status();
+}
+
+Status Cursor::del(unsigned flags) {
+  ASPEN_TRY(restore_position());
+  if (!initialized_) return ASPEN_ERROR(EINVAL);
+  if (stack_.top_index() >= page::num_keys(stack_.top_page())) return ASPEN_ERROR(code::kNotFound);
+  ASPEN_TRY(tree().touch_path(stack_));
+  std::byte* p = stack_.top_page();
+  if (!page::is_leaf(p)) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
+  if (!page::is_leaf2(p)) {
+    std::byte* n = page::node(p, stack_.top_index());
+    if ((page::node_flags(n) ^ flags) & format::kNodeSubData) return ASPEN_ERROR(code::kIncompatible);
+    if (page::node_flags(n) & format::kNodeBigData) ASPEN_TRY(tree().free_overflow(n));
+  }
+  std::vector<std::byte> key_copy;
+  Bytes key = copy_into(key_copy, page::key_at(p, stack_.top_index(), db_->pad));
+  page::remove_node(p, stack_.top_index(), db_->pad);
+  --db_->entries;
+  ASPEN_TRY(tree().rebalance(stack_));
+  return position_after_delete(key);
+}
+
+}  // namespace aspen::tree

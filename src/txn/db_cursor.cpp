@@ -1,0 +1,78 @@
+// DbCursor (layer: txn). See db_cursor.hpp.
+#include "txn/db_cursor.hpp"
+
+#include <cerrno>
+
+namespace aspen::txn {
+namespace {
+
+// Errors after which LMDB leaves a write transaction usable; anything else fails the transaction.
+bool harmless(int code) {
+  return code == 0 || code == code::kNotFound || code == code::kKeyExist || code == code::kBadValsize ||
+         code == EINVAL || code == code::kIncompatible || code == EACCES;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DbCursor>> DbCursor::open(Transaction& txn, Dbi dbi) {
+  if (!txn.valid_dbi(dbi, false)) return ASPEN_ERROR(EINVAL);
+  ASPEN_TRY(txn.check_usable());
+  if (dbi == format::kFreeDbi && !txn.read_only()) return ASPEN_ERROR(EINVAL);
+  std::unique_ptr<DbCursor> c(new (std::nothrow) DbCursor(txn, dbi));
+  if (!c) return ASPEN_ERROR(ENOMEM);
+  ASPEN_TRY(c->bind(txn));
+  return c;
+}
+
+DbCursor::~DbCursor() {
+  if (txn_ && !txn_->read_only()) txn_->untrack(this);
+}
+
+Status DbCursor::bind(Transaction& txn) {
+  ASPEN_ASSIGN(format::DbRecord* record, txn.record(dbi_));
+  cursor_ = std::make_unique<tree::Cursor>(txn, *record, txn.key_order(dbi_), txn.dup_order(dbi_));
+  txn_ = &txn;
+  if (!txn.read_only()) txn.track(this);
+  return ok_status();
+}
+
+Status DbCursor::renew(Transaction& txn) {
+  if (!txn.valid_dbi(dbi_, false)) return ASPEN_ERROR(EINVAL);
+  if (!txn.read_only() || (txn_ && !txn_->read_only())) return ASPEN_ERROR(EINVAL);
+  ASPEN_TRY(txn.check_usable());
+  return bind(txn);
+}
+
+Status DbCursor::get(tree::CursorOp op, Bytes* key, Bytes* data) {
+  if (!txn_) return ASPEN_ERROR(EINVAL);
+  ASPEN_TRY(txn_->check_usable());
+  return cursor_->get(op, key, data);
+}
+
+Status DbCursor::put(Bytes key, Bytes* data, unsigned flags) {
+  if (!txn_) return ASPEN_ERROR(EINVAL);
+  if ((flags & tree::put_flag::kMultiple) && !(cursor_->db().flags & format::kDbDupFixed))
+    return ASPEN_ERROR(code::kIncompatible);
+  ASPEN_TRY(txn_->check_writable());
+  ASPEN_TRY(txn_->before_write(dbi_, this));
+  Status st = cursor_->put(key, data, flags);
+  if (!harmless(st.code())) txn_->fail();
+  return st;
+}
+
+Status DbCursor::del(unsigned flags) {
+  if (!txn_) return ASPEN_ERROR(EINVAL);
+  ASPEN_TRY(txn_->check_writable());
+  ASPEN_TRY(txn_->before_write(dbi_, this));
+  Status st = cursor_->del(flags);
+  if (!harmless(st.code())) txn_->fail();
+  return st;
+}
+
+Status DbCursor::count(size_t* out) {
+  if (!txn_) return ASPEN_ERROR(EINVAL);
+  ASPEN_TRY(txn_->check_usable());
+  return cursor_->count(out);
+}
+
+}  // namespace aspen::txn

@@ -1,0 +1,163 @@
+// Transaction: a snapshot for reading or the one write transaction, nested to any depth (layer: txn).
+//
+// A read transaction pins the newest committed snapshot in a reader slot and reads pages straight from the
+// map. A write transaction holds the writer lock; it copies every page it changes (copy-on-write) into a
+// dirty page keyed by page number, takes new pages from its own released pages, from FREE_DBI records that
+// no live snapshot can still see, or from the end of the file, and commits by the protocol in commit.cpp.
+// A nested transaction works on copies of its parent's state and folds them into the parent on commit.
+//
+// States (LMDB's): active -> finished (commit/abort); a read txn may be reset (slot kept, no snapshot) and
+// renewed; an error in a write leaves the txn `failed` (only abort is allowed); a txn with an active child is
+// `blocked`. Operations on a finished, failed or blocked txn return MDB_BAD_TXN.
+// Thread-safety: a transaction and its cursors are used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "format/db_record.hpp"
+#include "tree/cursor.hpp"
+#include "tree/page_store.hpp"
+#include "txn/dirty_map.hpp"
+#include "txn/env_host.hpp"
+#include "util/ids.hpp"
+
+namespace aspen::txn {
+
+class DbCursor;
+
+// Statistics of one tree (MDB_stat).
+struct TreeStat {
+  uint32_t page_size = 0;
+  uint32_t depth = 0;
+  uint64_t branch_pages = 0;
+  uint64_t leaf_pages = 0;
+  uint64_t overflow_pages = 0;
+  uint64_t entries = 0;
+};
+
+inline constexpr unsigned kTxnReadOnly = 0x20000;  // MDB_RDONLY
+
+class Transaction final : public tree::PageStore {
+ public:
+  // Begins a transaction. `parent` non-null gives a nested write transaction.
+  static Result<std::unique_ptr<Transaction>> begin(EnvHost& host, Transaction* parent, unsigned flags);
+  ~Transaction() override;
+
+  bool read_only() const { return read_only_; }
+  uint64_t id() const { return txnid_; }
+  EnvHost& host() const { return *host_; }
+  Transaction* parent() const { return parent_; }
+  // MDB_BAD_TXN unless the transaction can take another operation.
+  Status check_usable() const;
+  Status check_writable() const;
+
+  // Ends the transaction. Both release every resource; the object may then only be destroyed (or, for a
+  // read transaction, renewed).
+  Status commit();
+  void abort();
+  void reset();
+  Status renew();
+  bool finished() const { return finished_; }
+
+  // Database handles (mdb_dbi_open, mdb_stat, mdb_dbi_flags, mdb_drop).
+  Result<Dbi> open_db(const char* name, unsigned flags);
+  Result<TreeStat> stat(Dbi dbi);
+  Result<unsigned> db_flags(Dbi dbi) const;
+  Status drop(Dbi dbi, bool del);
+  Status set_compare(Dbi dbi, tree::KeyCompare cmp, bool dup);
+  bool valid_dbi(Dbi dbi, bool user) const;
+
+  // Point operations (mdb_get, mdb_put, mdb_del).
+  Status get(Dbi dbi, Bytes key, Bytes* data);
+  Status put(Dbi dbi, Bytes key, Bytes* data, unsigned flags);
+  Status del(Dbi dbi, Bytes key, const Bytes* data);
+
+  // The current record of `dbi` (loading a named database's record on first use), or an error.
+  Result<format::DbRecord*> record(Dbi dbi);
+  const tree::KeyCompare& key_order(Dbi dbi) const;
+  const tree::KeyCompare* dup_order(Dbi dbi) const;
+  // Cursor bookkeeping: write transactions track their cursors so writes can preserve their positions.
+  void track(DbCursor* cursor);
+  void untrack(DbCursor* cursor);
+  // Called before any write to `dbi`: other cursors remember their position; marks the tree dirty.
+  Status before_write(Dbi dbi, const DbCursor* writer);
+  void fail() { failed_ = true; }
+
+  // tree::PageStore
+  size_t page_size() const override { return geometry_.page_size; }
+  size_t node_max() const override { return geometry_.node_max; }
+  uint64_t page_limit() const override { return page_limit_; }
+  Result<std::byte*> page(uint64_t pgno) override;
+  Result<std::byte*> touch(std::byte* page) override;
+  Result<std::byte*> writable_if_dirty(std::byte* run, unsigned count) override;
+  Result<std::byte*> allocate(unsigned count) override;
+  Status release(const std::byte* page, unsigned count) override;
+
+ private:
+  struct DbState {
+    format::DbRecord record{};
+    bool valid = false;   // the handle may be used in this txn
+    bool stale = false;   // named db whose record is not loaded yet
+    bool dirty = false;   // modified: its record goes into MAIN at commit
+    bool fresh = false;   // opened by this txn (closed again on abort)
+    unsigned sequence = 0;
+  };
+
+  Transaction(EnvHost& host, Transaction* parent, bool read_only);
+  Status start_read(unsigned slot);
+  Status start_write();
+  void start_nested();
+  void init_db_states(const format::Meta& meta);
+  Status load_record(Dbi dbi);
+  void close_fresh_handles();
+  void free_all_buffers();
+  void finish();
+
+  // Page allocation (free_list.cpp).
+  Result<uint64_t> take_page_numbers(unsigned count);
+  Result<bool> load_free_record();
+  bool take_reclaimed(unsigned count, uint64_t* pgno);
+  Status save_free_list();
+  Status reserve_free_records(tree::Cursor& cursor, std::vector<std::pair<uint64_t, size_t>>& records);
+  Status fill_free_records(tree::Cursor& cursor, const std::vector<std::pair<uint64_t, size_t>>& records);
+
+  // Commit (commit.cpp).
+  Status commit_nested();
+  Status commit_top();
+  Status store_named_records();
+  Status write_dirty_pages();
+  Status drop_tree(format::DbRecord& record, bool sub_trees);
+
+  bool dirty_here(uint64_t pgno) const { return dirty_.find(pgno) != nullptr; }
+  std::byte* find_dirty(uint64_t pgno) const;
+
+  EnvHost* host_;
+  Transaction* parent_;
+  Transaction* child_ = nullptr;
+  Geometry geometry_;
+  bool read_only_;
+  bool finished_ = false;
+  bool failed_ = false;
+  bool was_reset_ = false;
+  bool modified_ = false;  // anything to commit (LMDB's MDB_TXN_DIRTY)
+  bool saving_free_list_ = false;
+  uint64_t txnid_ = 0;
+  unsigned reader_slot_ = ~0u;
+  format::Meta meta_{};  // the snapshot this txn started from
+  std::vector<DbState> dbs_;
+  unsigned num_dbs_ = format::kCoreDbs;
+  std::vector<std::vector<DbCursor*>> cursors_;
+
+  // Write state.
+  DirtyMap dirty_;
+  std::vector<uint64_t> freed_;      // committed pages this txn no longer references
+  std::vector<uint64_t> reclaimed_;  // free pages ready for reuse, descending (LMDB's IDL order)
+  uint64_t last_loaded_ = 0;         // highest FREE_DBI key consumed into reclaimed_
+  uint64_t next_pgno_ = 0;           // first page never used
+  uint64_t page_limit_ = 0;          // one past the highest readable page
+};
+
+}  // namespace aspen::txn
