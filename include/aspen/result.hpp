@@ -19,9 +19,9 @@ class [[nodiscard]] Result {
   Result(const T& value) : has_value_(true) { new (&value_) T(value); }
   Result(T&& value) : has_value_(true) { new (&value_) T(std::move(value)); }
   Result(const Error& error) : has_value_(false) { new (&error_) Error(error); }
-  Result(const Result& other) { copy_from(other); }
+  Result(const Result& other) requires std::is_copy_constructible_v<T> { copy_from(other); }
   Result(Result&& other) noexcept { move_from(std::move(other)); }
-  Result& operator=(const Result& other) {
+  Result& operator=(const Result& other) requires std::is_copy_constructible_v<T> {
     if (this != &other) { destroy(); copy_from(other); }
     return *this;
   }

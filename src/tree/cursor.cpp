@@ -1,5 +1,5 @@
-// Cursor positioning and reads (layer: tree): FIRST, LAST, NEXT, PREV, SET*, GET_CURRENT with LMDB's rules
-// for the eof and deleted states. See cursor.hpp.
+// Cursor positioning and reads (layer: tree): FIRST, LAST, NEXT, PREV, SET*, GET_CURRENT, the *_DUP and
+// *_MULTIPLE operations, with LMDB's rules for the eof and deleted states. See cursor.hpp.
 #include "tree/cursor.hpp"
 
 #include <cerrno>
@@ -7,7 +7,12 @@
 namespace aspen::tree {
 
 Cursor::Cursor(PageStore& store, format::DbRecord& db, const KeyCompare& cmp, const KeyCompare* dup_cmp)
-    : store_(&store), db_(&db), cmp_(&cmp), dup_cmp_(dup_cmp) {}
+    : store_(&store), db_(&db), cmp_(&cmp), dup_cmp_(dup_cmp) {
+  if (dup_cmp_) {
+    sub_ = std::make_unique<Cursor>(store, sub_db_, *dup_cmp_, nullptr);
+    sub_->is_sub_ = true;
+  }
+}
 
 Cursor::~Cursor() = default;
 
@@ -15,38 +20,56 @@ void Cursor::reset() {
   stack_.depth = 0;
   initialized_ = eof_ = deleted_ = false;
   saved_.active = false;
+  clear_sub();
 }
 
-Status Cursor::read_current(Bytes* key, Bytes* data) {
+Status Cursor::read_value(const std::byte* node, Bytes* data) const {
+  if (data) {
+    ASPEN_ASSIGN(*data, tree().read_data(node));
+  }
+  return ok_status();
+}
+
+Status Cursor::read_item(Bytes* key, Bytes* data, CursorOp dup_edge) {
   const std::byte* p = stack_.top_page();
   if (page::is_leaf2(p)) {
     if (key) *key = page::key_at(p, stack_.top_index(), db_->pad);
     return ok_status();
   }
   const std::byte* n = page::node(p, stack_.top_index());
-  if (data) {
-    ASPEN_ASSIGN(*data, tree().read_data(n));
+  if (dup_cmp_ && (page::node_flags(n) & format::kNodeDupData)) {
+    if (dup_edge == CursorOp::kGetCurrent) {
+      if (data) ASPEN_TRY(sub_->current(data, nullptr));
+    } else {
+      ASPEN_TRY(init_sub(n));
+      ASPEN_TRY(dup_edge == CursorOp::kLast ? sub_->last(data, nullptr) : sub_->first(data, nullptr));
+    }
+  } else {
+    if (dup_cmp_ && dup_edge != CursorOp::kGetCurrent) clear_sub();
+    ASPEN_TRY(read_value(n, data));
   }
   if (key) *key = page::node_key(n);
   return ok_status();
 }
 
 Status Cursor::first(Bytes* key, Bytes* data) {
+  clear_sub();
   ASPEN_TRY(tree().search(stack_, {}, SearchMode::kFirst, false));
   if (page::num_keys(stack_.top_page()) == 0) return ASPEN_ERROR(code::kNotFound);
   initialized_ = true;
   eof_ = false;
   stack_.top_index() = 0;
-  return read_current(key, data);
+  return read_item(key, data, CursorOp::kFirst);
 }
 
 Status Cursor::last(Bytes* key, Bytes* data) {
+  clear_sub();
   ASPEN_TRY(tree().search(stack_, {}, SearchMode::kLast, false));
   unsigned n = page::num_keys(stack_.top_page());
   if (n == 0) return ASPEN_ERROR(code::kNotFound);
   stack_.top_index() = static_cast<uint16_t>(n - 1);
   initialized_ = eof_ = true;
-  return read_current(key, data);
+  return read_item(key, data, CursorOp::kLast);
 }
 
 Status Cursor::next(Bytes* key, Bytes* data, CursorOp op) {
@@ -57,7 +80,22 @@ Status Cursor::next(Bytes* key, Bytes* data, CursorOp op) {
     if (stack_.top_index() + 1u >= page::num_keys(p)) return ASPEN_ERROR(code::kNotFound);
     eof_ = false;
   }
-  if (dup_cmp_ && op == CursorOp::kNextDup) return ASPEN_ERROR(code::kNotFound);  // a plain item: no more dups
+  if (dup_cmp_ && stack_.top_index() < page::num_keys(p)) {
+    const std::byte* n = page::node(p, stack_.top_index());
+    if (page::node_flags(n) & format::kNodeDupData) {
+      if (op == CursorOp::kNext || op == CursorOp::kNextDup) {
+        if (!sub_->initialized_) ASPEN_TRY(init_sub(n));
+        Status st = sub_->next(data, nullptr, CursorOp::kNext);
+        if (op != CursorOp::kNext || st.code() != code::kNotFound) {
+          if (st.ok() && key) *key = page::node_key(n);
+          return st;
+        }
+      }
+    } else {
+      clear_sub();
+      if (op == CursorOp::kNextDup) return ASPEN_ERROR(code::kNotFound);
+    }
+  }
   if (deleted_) {
     deleted_ = false;  // the successor of the deleted item is already under the cursor
   } else if (stack_.top_index() + 1u >= page::num_keys(p)) {
@@ -69,7 +107,7 @@ Status Cursor::next(Bytes* key, Bytes* data, CursorOp op) {
   } else {
     ++stack_.top_index();
   }
-  return read_current(key, data);
+  return read_item(key, data, CursorOp::kFirst);
 }
 
 Status Cursor::prev(Bytes* key, Bytes* data, CursorOp op) {
@@ -77,8 +115,26 @@ Status Cursor::prev(Bytes* key, Bytes* data, CursorOp op) {
     ASPEN_TRY(last(key, data));
     ++stack_.top_index();
   }
-  if (dup_cmp_ && op == CursorOp::kPrevDup && stack_.top_index() < page::num_keys(stack_.top_page()))
-    return ASPEN_ERROR(code::kNotFound);
+  std::byte* p = stack_.top_page();
+  if (dup_cmp_ && stack_.top_index() < page::num_keys(p)) {
+    const std::byte* n = page::node(p, stack_.top_index());
+    if (page::node_flags(n) & format::kNodeDupData) {
+      if (op == CursorOp::kPrev || op == CursorOp::kPrevDup) {
+        if (!sub_->initialized_) ASPEN_TRY(init_sub(n));
+        Status st = sub_->prev(data, nullptr, CursorOp::kPrev);
+        if (op != CursorOp::kPrev || st.code() != code::kNotFound) {
+          if (st.ok()) {
+            if (key) *key = page::node_key(n);
+            eof_ = false;
+          }
+          return st;
+        }
+      }
+    } else {
+      clear_sub();
+      if (op == CursorOp::kPrevDup) return ASPEN_ERROR(code::kNotFound);
+    }
+  }
   eof_ = deleted_ = false;
   if (stack_.top_index() == 0) {
     ASPEN_TRY(tree().sibling(stack_, false));
@@ -86,11 +142,12 @@ Status Cursor::prev(Bytes* key, Bytes* data, CursorOp op) {
     --stack_.top_index();
   }
   if (!page::is_leaf(stack_.top_page())) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(stack_.top_page()));
-  return read_current(key, data);
+  return read_item(key, data, CursorOp::kLast);
 }
 
 Status Cursor::set(Bytes* key, Bytes* data, CursorOp op) {
   if (key->empty()) return ASPEN_ERROR(code::kBadValsize);
+  clear_sub();
   ASPEN_TRY(tree().search(stack_, *key, SearchMode::kKey, false));
   initialized_ = true;
   eof_ = false;
@@ -106,17 +163,29 @@ Status Cursor::set(Bytes* key, Bytes* data, CursorOp op) {
     }
     p = stack_.top_page();
   }
-  Bytes stored_key;
-  if (op == CursorOp::kGetBoth || op == CursorOp::kGetBothRange) {
+  const bool want_key = op == CursorOp::kSetRange || op == CursorOp::kSetKey;
+  if (page::is_leaf2(p)) {
+    if (want_key) *key = page::key_at(p, stack_.top_index(), db_->pad);
+    return ok_status();
+  }
+  const std::byte* n = page::node(p, stack_.top_index());
+  if (dup_cmp_ && (page::node_flags(n) & format::kNodeDupData)) {
+    ASPEN_TRY(init_sub(n));
+    if (op == CursorOp::kGetBoth || op == CursorOp::kGetBothRange) {
+      ASPEN_TRY(sub_->set(data, nullptr, op == CursorOp::kGetBoth ? CursorOp::kSet : CursorOp::kSetRange));
+    } else {
+      ASPEN_TRY(sub_->first(data, nullptr));
+    }
+  } else if (data && (op == CursorOp::kGetBoth || op == CursorOp::kGetBothRange)) {
     Bytes old;
-    ASPEN_TRY(read_current(&stored_key, &old));
+    ASPEN_TRY(read_value(n, &old));
     int c = (*dup_cmp_)(*data, old);
     if (c != 0 && (op == CursorOp::kGetBoth || c > 0)) return ASPEN_ERROR(code::kNotFound);
     *data = old;
   } else {
-    ASPEN_TRY(read_current(&stored_key, data));
+    ASPEN_TRY(read_value(n, data));
   }
-  if (op == CursorOp::kSetRange || op == CursorOp::kSetKey) *key = stored_key;
+  if (want_key) *key = page::node_key(n);
   return ok_status();
 }
 
@@ -127,13 +196,51 @@ Status Cursor::current(Bytes* key, Bytes* data) {
     stack_.top_index() = static_cast<uint16_t>(n);
     return ASPEN_ERROR(code::kNotFound);
   }
-  return read_current(key, data);
+  return read_item(key, data, CursorOp::kGetCurrent);
+}
+
+Status Cursor::first_or_last_dup(Bytes* key, Bytes* data, bool first_dup) {
+  if (!data || !initialized_) return ASPEN_ERROR(EINVAL);
+  if (!dup_cmp_) return ASPEN_ERROR(code::kIncompatible);
+  unsigned n = page::num_keys(stack_.top_page());
+  if (stack_.top_index() >= n) {
+    stack_.top_index() = static_cast<uint16_t>(n);
+    return ASPEN_ERROR(code::kNotFound);
+  }
+  eof_ = false;
+  const std::byte* node = page::node(stack_.top_page(), stack_.top_index());
+  if (!(page::node_flags(node) & format::kNodeDupData)) {
+    if (key) *key = page::node_key(node);
+    return read_value(node, data);
+  }
+  if (!sub_->initialized_) return ASPEN_ERROR(EINVAL);
+  return first_dup ? sub_->first(data, nullptr) : sub_->last(data, nullptr);
+}
+
+// GET_MULTIPLE / NEXT_MULTIPLE / PREV_MULTIPLE: a whole LEAF2 page of duplicates at a time.
+Status Cursor::multiple(CursorOp op, Bytes* key, Bytes* data) {
+  if (!data || (op == CursorOp::kGetMultiple && !initialized_)) return ASPEN_ERROR(EINVAL);
+  if (!(db_->flags & format::kDbDupFixed)) return ASPEN_ERROR(code::kIncompatible);
+  if (op == CursorOp::kGetMultiple) {
+    if (!sub_->initialized_ || sub_->eof_) return ok_status();
+  } else if (op == CursorOp::kNextMultiple) {
+    ASPEN_TRY(next(key, data, CursorOp::kNextDup));
+    if (!sub_->initialized_) return ASPEN_ERROR(code::kNotFound);
+  } else {
+    if (!initialized_) ASPEN_TRY(last(key, data));
+    if (!sub_->initialized_) return ASPEN_ERROR(code::kNotFound);
+    ASPEN_TRY(sub_->tree().sibling(sub_->stack_, false));
+  }
+  const std::byte* p = sub_->stack_.top_page();
+  const unsigned n = page::num_keys(p);
+  *data = Bytes{p + format::kPageHeaderSize, n * size_t{sub_db_.pad}};
+  sub_->stack_.top_index() = static_cast<uint16_t>(n ? n - 1 : 0);
+  return ok_status();
 }
 
 Status Cursor::get(CursorOp op, Bytes* key, Bytes* data) {
   ASPEN_TRY(restore_position());
   Status st;
-  const bool dupfixed = db_->flags & format::kDbDupFixed;
   switch (op) {
     case CursorOp::kGetCurrent: st = current(key, data); break;
     case CursorOp::kGetBoth:
@@ -146,14 +253,8 @@ Status Cursor::get(CursorOp op, Bytes* key, Bytes* data) {
     case CursorOp::kSetKey:
     case CursorOp::kSetRange: st = key ? set(key, data, op) : Status(ASPEN_ERROR(EINVAL)); break;
     case CursorOp::kGetMultiple:
-      if (!data || !initialized_) st = ASPEN_ERROR(EINVAL);
-      else st = dupfixed ? Status(ASPEN_ERROR(code::kNotFound)) : Status(ASPEN_ERROR(code::kIncompatible));
-      break;
     case CursorOp::kNextMultiple:
-    case CursorOp::kPrevMultiple:
-      if (!data) st = ASPEN_ERROR(EINVAL);
-      else st = dupfixed ? Status(ASPEN_ERROR(code::kNotFound)) : Status(ASPEN_ERROR(code::kIncompatible));
-      break;
+    case CursorOp::kPrevMultiple: st = multiple(op, key, data); break;
     case CursorOp::kNext:
     case CursorOp::kNextDup:
     case CursorOp::kNextNoDup: st = next(key, data, op); break;
@@ -163,11 +264,7 @@ Status Cursor::get(CursorOp op, Bytes* key, Bytes* data) {
     case CursorOp::kFirst: st = first(key, data); break;
     case CursorOp::kLast: st = last(key, data); break;
     case CursorOp::kFirstDup:
-    case CursorOp::kLastDup:
-      if (!data || !initialized_) st = ASPEN_ERROR(EINVAL);
-      else if (!dup_cmp_) st = ASPEN_ERROR(code::kIncompatible);
-      else st = current(key, data);
-      break;
+    case CursorOp::kLastDup: st = first_or_last_dup(key, data, op == CursorOp::kFirstDup); break;
     default: st = ASPEN_ERROR(EINVAL); break;
   }
   deleted_ = false;
@@ -183,7 +280,13 @@ Status Cursor::count(size_t* out) {
     if (stack_.top_index() >= page::num_keys(stack_.top_page())) return ASPEN_ERROR(code::kNotFound);
     eof_ = false;
   }
-  *out = 1;
+  const std::byte* node = page::node(stack_.top_page(), stack_.top_index());
+  if (!(page::node_flags(node) & format::kNodeDupData)) {
+    *out = 1;
+    return ok_status();
+  }
+  if (!sub_->initialized_) return ASPEN_ERROR(EINVAL);
+  *out = sub_db_.entries;
   return ok_status();
 }
 
@@ -202,6 +305,15 @@ void Cursor::save_position() {
   saved_.key.assign(key.begin(), key.end());
   saved_.eof = eof_;
   saved_.deleted = deleted_;
+  saved_.has_dup = false;
+  if (on_dups() && !saved_.after && sub_->initialized_ && sub_->stack_.depth) {
+    const std::byte* sp = sub_->stack_.top_page();
+    if (sub_->stack_.top_index() < page::num_keys(sp)) {
+      Bytes dup = page::key_at(sp, sub_->stack_.top_index(), sub_db_.pad);
+      saved_.dup.assign(dup.begin(), dup.end());
+      saved_.has_dup = true;
+    }
+  }
   saved_.active = true;
 }
 
@@ -209,6 +321,7 @@ Status Cursor::restore_position() {
   if (!saved_.active) return ok_status();
   saved_.active = false;
   Bytes key{saved_.key.data(), saved_.key.size()};
+  clear_sub();
   Status st = tree().search(stack_, key, SearchMode::kKey, false);
   if (!st.ok()) {
     reset();
@@ -225,9 +338,17 @@ Status Cursor::restore_position() {
   }
   stack_.top_index() = static_cast<uint16_t>(found.index);
   if (!found.exact) deleted_ = true;  // our item is gone: we now sit on its successor
-  if (found.index >= page::num_keys(p)) {
-    Status moved = tree().sibling(stack_, true);
-    if (!moved.ok()) eof_ = true;
+  if (found.index >= page::num_keys(p) && !tree().sibling(stack_, true).ok()) {
+    eof_ = true;
+    return ok_status();
+  }
+  if (on_dups()) {
+    ASPEN_TRY(init_sub(page::node(stack_.top_page(), stack_.top_index())));
+    Bytes dup{saved_.dup.data(), saved_.dup.size()};
+    Status at = saved_.has_dup && found.exact ? sub_->set(&dup, nullptr, CursorOp::kSetRange)
+                                              : sub_->first(nullptr, nullptr);
+    if (saved_.has_dup && found.exact && at.ok() && (*dup_cmp_)(dup, {saved_.dup.data(), saved_.dup.size()}) != 0)
+      sub_->deleted_ = true;
   }
   return ok_status();
 }

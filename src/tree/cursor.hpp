@@ -4,6 +4,10 @@
 // `deleted` (the item it was on was deleted: the next MDB_NEXT / MDB_GET_CURRENT see its successor). The
 // semantics of get/put/del are LMDB's, case by case, so that the differential tests against liblmdb agree.
 //
+// DUPSORT: the duplicates of the current key live in a sub-page inside its leaf node (F_DUPDATA) or in a
+// sub-tree (F_DUPDATA|F_SUBDATA); a sub-cursor (sub_) walks them, keyed by the values. Sub-pages grow,
+// shrink and turn into sub-trees by LMDB's exact rules (cursor_dup.cpp), so node sizes and page splits match.
+//
 // Other cursors: a write through one cursor may move pages under another. Before writing, the transaction
 // calls save_position() on every other cursor of the database; a saved cursor re-finds its item by key on
 // its next use (restore_position). A cursor writing itself keeps its own stack valid, or re-finds its item
@@ -55,13 +59,17 @@ class Cursor {
   Status del(unsigned flags);
   // mdb_cursor_count.
   Status count(size_t* out);
+  // mdb_cursor_put with MDB_MULTIPLE: `count` fixed-size values packed in `values`; `*count` comes back as
+  // the number stored.
+  Status put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags);
 
   bool initialized() const { return initialized_; }
+  bool at_end() const { return eof_; }
   void reset();
   // Remembers the current item by key so that the cursor survives writes made through other cursors.
   void save_position();
   bool position_saved() const { return saved_.active; }
-  Tree tree() const { return Tree(*store_, *db_, *cmp_); }
+  Tree tree() const { return Tree(*store_, *db_, *cmp_, inline_root_); }
   format::DbRecord& db() const { return *db_; }
 
  private:
@@ -70,9 +78,12 @@ class Cursor {
     bool after = false;  // the cursor was just past `key` (past the end of its page)
     bool eof = false;
     bool deleted = false;
+    bool has_dup = false;
     std::vector<std::byte> key;
+    std::vector<std::byte> dup;
   };
 
+  // Reads (cursor.cpp).
   Status restore_position();
   Status first(Bytes* key, Bytes* data);
   Status last(Bytes* key, Bytes* data);
@@ -80,17 +91,45 @@ class Cursor {
   Status prev(Bytes* key, Bytes* data, CursorOp op);
   Status set(Bytes* key, Bytes* data, CursorOp op);
   Status current(Bytes* key, Bytes* data);
-  Status read_current(Bytes* key, Bytes* data);
+  Status first_or_last_dup(Bytes* key, Bytes* data, bool first_dup);
+  Status multiple(CursorOp op, Bytes* key, Bytes* data);
+  // Reports the item under the cursor: its key, and its value or (DUPSORT) the sub-cursor's first or last
+  // duplicate, per `dup_edge` (kFirst / kLast / kGetCurrent).
+  Status read_item(Bytes* key, Bytes* data, CursorOp dup_edge);
+  Status read_value(const std::byte* node, Bytes* data) const;
+
+  // DUPSORT sub-cursor (cursor_dup.cpp).
+  bool on_dups() const;
+  Status init_sub(const std::byte* node);
+  void clear_sub();
+  void refresh_sub_page();
+  Status put_dup(Bytes key, Bytes* data, unsigned flags, bool insert_key);
+  Status put_into_sub(Bytes key, Bytes* data, unsigned flags, std::vector<std::byte>& original,
+                      std::byte* sub_root, bool insert_key);
+  Status del_dup(unsigned flags, bool* done);
+  Status drop_sub_tree(const std::byte* node);
+  void shrink_sub_page(std::byte* page, unsigned index);
+
+  // Writes (cursor_write.cpp).
   Status replace_current(Bytes key, Bytes* data, unsigned flags, bool* done);
+  Status replace_sub_key(Bytes key);
+  Status fix_parent_key(Bytes key);
   Status insert_new(Bytes key, Bytes* data, unsigned flags, bool append);
+  Status insert_node(const NodeSpec& spec, Bytes key, bool append);
   Status position_after_delete(Bytes deleted_key);
   Status seek_exact(Bytes key);
   Status check_sizes(Bytes key, const Bytes* data, unsigned flags) const;
+  Status locate_for_put(Bytes key, Bytes* data, unsigned flags, bool* exists, bool* no_root);
 
   PageStore* store_;
   format::DbRecord* db_;
   const KeyCompare* cmp_;
   const KeyCompare* dup_cmp_;
+  std::byte* inline_root_ = nullptr;  // a sub-cursor over a sub-page: that page
+  bool is_sub_ = false;
+  std::unique_ptr<Cursor> sub_;       // DUPSORT: the duplicates of the current key
+  format::DbRecord sub_db_{};         // the sub-cursor's record
+  std::vector<std::byte> scratch_;    // one page, for rebuilding sub-pages
   Stack stack_;
   bool initialized_ = false;
   bool eof_ = false;

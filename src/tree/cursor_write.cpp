@@ -1,5 +1,5 @@
-// Cursor writes (layer: tree): mdb_cursor_put and mdb_cursor_del for plain (non-DUPSORT) items, with LMDB's
-// flag semantics and positioning. See cursor.hpp.
+// Cursor writes (layer: tree): mdb_cursor_put and mdb_cursor_del with LMDB's flag semantics and
+// positioning; the DUPSORT halves are in cursor_dup.cpp. See cursor.hpp.
 #include <cerrno>
 #include <cstring>
 
@@ -32,9 +32,9 @@ Status Cursor::seek_exact(Bytes key) {
   return ok_status();
 }
 
-// Overwrites the item under the cursor in place when its size allows; otherwise removes its node (and
+// Overwrites the plain item under the cursor in place when its size allows; otherwise removes its node (and
 // overflow run) so that the caller inserts the new version. `*done` tells which happened.
-Status Cursor::replace_current(Bytes key, Bytes* data, unsigned flags, bool* done) {
+Status Cursor::replace_current(Bytes, Bytes* data, unsigned flags, bool* done) {
   *done = false;
   std::byte* p = stack_.top_page();
   std::byte* n = page::node(p, stack_.top_index());
@@ -64,8 +64,38 @@ Status Cursor::replace_current(Bytes key, Bytes* data, unsigned flags, bool* don
     *done = true;
     return ok_status();
   }
-  (void)key;
   page::remove_node(p, stack_.top_index(), db_->pad);
+  return ok_status();
+}
+
+// After overwriting the first key of a leaf in place, the separators above it must follow.
+Status Cursor::fix_parent_key(Bytes key) {
+  if (stack_.depth < 2 || stack_.top_index() != 0) return ok_status();
+  unsigned level = stack_.depth - 2;
+  while (level > 0 && stack_.index[level] == 0) --level;
+  if (stack_.index[level] == 0) return ok_status();
+  Stack up = stack_;
+  up.depth = level + 1;
+  return tree().update_separator(up, key);
+}
+
+// A sub-cursor replacing its current duplicate by an equal one (MDB_CURRENT on a DUPSORT item).
+Status Cursor::replace_sub_key(Bytes key) {
+  std::byte* p = stack_.top_page();
+  std::byte* n = page::node(p, stack_.top_index());
+  if (page::node_key_size(n) == key.size()) {
+    std::memcpy(page::node_data(n) - key.size(), key.data(), key.size());
+    return fix_parent_key(key);
+  }
+  page::remove_node(p, stack_.top_index(), db_->pad);
+  Bytes empty{};
+  return insert_new(key, &empty, 0, false);
+}
+
+Status Cursor::insert_node(const NodeSpec& spec, Bytes key, bool append) {
+  ASPEN_ASSIGN(bool split, tree().insert(stack_, spec, append));
+  initialized_ = true;
+  if (split) ASPEN_TRY(seek_exact(key));
   return ok_status();
 }
 
@@ -75,18 +105,18 @@ Status Cursor::insert_new(Bytes key, Bytes* data, unsigned flags, bool append) {
   std::byte* reserved = nullptr;
   NodeSpec spec;
   spec.key = key;
-  if (!page::is_leaf2(p)) {
-    if (page::needs_overflow(key.size(), data->size(), store_->node_max())) {
-      ASPEN_ASSIGN(spec, tree().make_overflow(key, *data, !reserve, &reserved));
-    } else {
-      Bytes stored = reserve ? Bytes{static_cast<const std::byte*>(nullptr), data->size()} : *data;
-      uint16_t node_flags = (flags & put_flag::kSubData) ? format::kNodeSubData : 0;
-      spec.leaf = {stored, static_cast<uint32_t>(data->size()), node_flags};
-    }
+  if (page::is_leaf2(p)) {
+    if (key.size() != db_->pad) return ASPEN_ERROR(code::kBadValsize);
+  } else if (page::needs_overflow(key.size(), data->size(), store_->node_max())) {
+    ASPEN_ASSIGN(spec, tree().make_overflow(key, *data, !reserve, &reserved));
+  } else {
+    Bytes stored = reserve ? Bytes{static_cast<const std::byte*>(nullptr), data->size()} : *data;
+    uint16_t node_flags = (flags & put_flag::kSubData) ? format::kNodeSubData : 0;
+    spec.leaf = {stored, static_cast<uint32_t>(data->size()), node_flags};
   }
-  ASPEN_ASSIGN(bool split, tree().insert(stack_, spec, append));
-  initialized_ = true;
-  if (split) ASPEN_TRY(seek_exact(key));
+  if (page::is_subpage(p) && page::size_left(p) < tree().item_size(p, spec))
+    return ASPEN_PAGE_ERROR(code::kPageFull, page::page_number(p));  // sub-pages are grown by the parent
+  ASPEN_TRY(insert_node(spec, key, append));
   if (reserve) {
     if (!reserved) reserved = page::node_data(page::node(stack_.top_page(), stack_.top_index()));
     *data = {reserved, data->size()};
@@ -94,21 +124,18 @@ Status Cursor::insert_new(Bytes key, Bytes* data, unsigned flags, bool append) {
   return ok_status();
 }
 
-Status Cursor::put(Bytes key, Bytes* data, unsigned flags) {
-  if ((flags & put_flag::kMultiple) && !(db_->flags & format::kDbDupFixed)) return ASPEN_ERROR(code::kIncompatible);
-  ASPEN_TRY(check_sizes(key, data, flags));
-  ASPEN_TRY(restore_position());
-  bool exists = false, no_root = false;
-  std::vector<std::byte> key_copy;
+// Positions the cursor for a put: on the existing key (`*exists`), at the insertion point, or nowhere for an
+// empty tree (`*no_root`).
+Status Cursor::locate_for_put(Bytes key, Bytes* data, unsigned flags, bool* exists, bool* no_root) {
+  *exists = *no_root = false;
   if (flags & put_flag::kCurrent) {
     if (!initialized_) return ASPEN_ERROR(EINVAL);
     if (stack_.top_index() >= page::num_keys(stack_.top_page())) return ASPEN_ERROR(code::kNotFound);
-    key = copy_into(key_copy, page::key_at(stack_.top_page(), stack_.top_index(), db_->pad));
-    exists = true;
-  } else if (db_->root == kInvalidPage) {
+    *exists = true;
+  } else if (db_->root == kInvalidPage && !inline_root_) {
     stack_.depth = 0;
     initialized_ = false;
-    no_root = true;
+    *no_root = true;
   } else if (flags & put_flag::kAppend) {
     Bytes last_key;
     ASPEN_TRY(last(&last_key, nullptr));
@@ -122,11 +149,23 @@ Status Cursor::put(Bytes key, Bytes* data, unsigned flags) {
         *data = existing;
         return ASPEN_ERROR(code::kKeyExist);
       }
-      exists = true;
+      *exists = true;
     } else if (found.code() != code::kNotFound) {
       return found;
     }
   }
+  return ok_status();
+}
+
+Status Cursor::put(Bytes key, Bytes* data, unsigned flags) {
+  if ((flags & put_flag::kMultiple) && !(db_->flags & format::kDbDupFixed)) return ASPEN_ERROR(code::kIncompatible);
+  ASPEN_TRY(check_sizes(key, data, flags));
+  ASPEN_TRY(restore_position());
+  bool exists = false, no_root = false;
+  ASPEN_TRY(locate_for_put(key, data, flags, &exists, &no_root));
+  std::vector<std::byte> key_copy;
+  if ((flags & put_flag::kCurrent) && !is_sub_)
+    key = copy_into(key_copy, page::key_at(stack_.top_page(), stack_.top_index(), db_->pad));
   deleted_ = false;
   if (no_root) {
     uint16_t kind = format::kPageLeaf;
@@ -138,19 +177,44 @@ Status Cursor::put(Bytes key, Bytes* data, unsigned flags) {
     initialized_ = true;
   } else {
     ASPEN_TRY(tree().touch_path(stack_));
+    refresh_sub_page();
   }
   if (exists) {
+    std::byte* p = stack_.top_page();
+    if (page::is_leaf2(p)) {  // a DUPFIXED value replacing itself
+      if (key.size() != db_->pad) return ASPEN_ERROR(code::kBadValsize);
+      std::memcpy(page::leaf2_key(p, stack_.top_index(), db_->pad), key.data(), key.size());
+      return fix_parent_key(key);
+    }
+    if (dup_cmp_) return put_dup(key, data, flags, false);
+    if (is_sub_) return replace_sub_key(key);
     bool done = false;
     ASPEN_TRY(replace_current(key, data, flags, &done));
     if (done) return ok_status();
+    return insert_new(key, data, flags, false);
   }
+  if (dup_cmp_ && page::needs_overflow(key.size(), data->size(), store_->node_max()))
+    return put_dup(key, data, flags, true);
   ASPEN_TRY(insert_new(key, data, flags, (flags & put_flag::kAppend) != 0));
-  if (!exists) ++db_->entries;
+  ++db_->entries;
+  return ok_status();
+}
+
+Status Cursor::put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags) {
+  if (!(db_->flags & format::kDbDupFixed)) return ASPEN_ERROR(code::kIncompatible);
+  const size_t wanted = *count;
+  *count = 0;
+  if (value_size == 0 || values.size() < wanted * value_size) return ASPEN_ERROR(EINVAL);
+  for (size_t i = 0; i < wanted; ++i) {
+    Bytes value = values.subspan(i * value_size, value_size);
+    ASPEN_TRY(put(key, &value, flags & ~put_flag::kMultiple));
+    *count = i + 1;
+  }
   return ok_status();
 }
 
 Status Cursor::position_after_delete(Bytes deleted_key) {
-  if (db_->root == kInvalidPage || stack_.depth == 0) {
+  if ((db_->root == kInvalidPage && !inline_root_) || stack_.depth == 0) {
     stack_.depth = 0;
     initialized_ = false;
     eof_ = true;
@@ -162,7 +226,16 @@ Status Cursor::position_after_delete(Bytes deleted_key) {
   stack_.top_index() = static_cast<uint16_t>(found.index);
   initialized_ = deleted_ = true;
   eof_ = false;
-  if (found.index >= page::num_keys(p) && !tree().sibling(stack_, true).ok()) eof_ = true;
+  if (found.index >= page::num_keys(p) && !tree().sibling(stack_, true).ok()) {
+    eof_ = true;
+    return ok_status();
+  }
+  if (on_dups()) {
+    // Like LMDB, the sub-cursor of the successor starts at its first duplicate, marked deleted.
+    ASPEN_TRY(init_sub(page::node(stack_.top_page(), stack_.top_index())));
+    ASPEN_TRY(sub_->first(nullptr, nullptr));
+    sub_->deleted_ = true;
+  }
   return ok_status();
 }
 
@@ -171,11 +244,19 @@ Status Cursor::del(unsigned flags) {
   if (!initialized_) return ASPEN_ERROR(EINVAL);
   if (stack_.top_index() >= page::num_keys(stack_.top_page())) return ASPEN_ERROR(code::kNotFound);
   ASPEN_TRY(tree().touch_path(stack_));
+  refresh_sub_page();
   std::byte* p = stack_.top_page();
   if (!page::is_leaf(p)) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
   if (!page::is_leaf2(p)) {
     std::byte* n = page::node(p, stack_.top_index());
-    if ((page::node_flags(n) ^ flags) & format::kNodeSubData) return ASPEN_ERROR(code::kIncompatible);
+    if (dup_cmp_ && (page::node_flags(n) & format::kNodeDupData)) {
+      bool done = false;
+      ASPEN_TRY(del_dup(flags, &done));
+      if (done) return ok_status();
+    } else if ((page::node_flags(n) ^ flags) & format::kNodeSubData) {
+      return ASPEN_ERROR(code::kIncompatible);
+    }
+    n = page::node(p, stack_.top_index());
     if (page::node_flags(n) & format::kNodeBigData) ASPEN_TRY(tree().free_overflow(n));
   }
   std::vector<std::byte> key_copy;

@@ -9,8 +9,11 @@ using format::kPageHeaderSize;
 
 Status Tree::search(Stack& s, Bytes key, SearchMode mode, bool modify) const {
   s.depth = 0;
-  if (db_->root == kInvalidPage) return ASPEN_ERROR(code::kNotFound);
-  ASPEN_ASSIGN(std::byte* root, store_->page(db_->root));
+  std::byte* root = inline_root_;
+  if (!root) {
+    if (db_->root == kInvalidPage) return ASPEN_ERROR(code::kNotFound);
+    ASPEN_ASSIGN(root, store_->page(db_->root));
+  }
   s.push(root);
   if (modify) ASPEN_TRY(touch(s, 0));
   for (std::byte* p = s.top_page(); page::is_branch(p); p = s.top_page()) {

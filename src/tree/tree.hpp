@@ -42,7 +42,9 @@ struct NodeSpec {
 
 class Tree {
  public:
-  Tree(PageStore& store, format::DbRecord& db, const KeyCompare& cmp) : store_(&store), db_(&db), cmp_(&cmp) {}
+  // `inline_root`, when set, is a DUPSORT sub-page living inside a leaf node: the whole tree is that page.
+  Tree(PageStore& store, format::DbRecord& db, const KeyCompare& cmp, std::byte* inline_root = nullptr)
+      : store_(&store), db_(&db), cmp_(&cmp), inline_root_(inline_root) {}
 
   PageStore& store() const { return *store_; }
   format::DbRecord& db() const { return *db_; }
@@ -74,6 +76,8 @@ class Tree {
   Result<bool> insert(Stack& s, const NodeSpec& item, bool append) const;
   // Splits the top page of `s` while inserting `item` at its top index.
   Status split(Stack& s, const NodeSpec& item, bool append) const;
+  // Replaces the separator key of the branch node at the top of `s` (splitting if it no longer fits).
+  Status update_separator(Stack& s, Bytes key) const { return update_key(s, key); }
   // Rebalances the top page of `s` after a removal (mdb_rebalance).
   Status rebalance(Stack& s) const;
 
@@ -99,6 +103,7 @@ class Tree {
   PageStore* store_;
   format::DbRecord* db_;
   const KeyCompare* cmp_;
+  std::byte* inline_root_;
 };
 
 }  // namespace aspen::tree
