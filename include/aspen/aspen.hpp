@@ -243,6 +243,18 @@ class CursorRef {
   Status put(Bytes key, Bytes value, unsigned flags = 0) { return put(key, &value, flags); }
   Status del(unsigned flags = 0);
   Result<size_t> count();
+  // MDB_MULTIPLE (DUPFIXED): stores `*count` values of `value_size` bytes packed in `values`; `*count` comes
+  // back as the number stored.
+  Status put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags = 0);
+
+  // Range-for over the values of one key of a DUPSORT database, in order:
+  //   for (Bytes value : cursor.values_of(key)) ...
+  class ValueRange;
+  ValueRange values_of(Bytes key);
+  // DUPFIXED: the values of the current key a page at a time (kGetMultiple, then kNextMultiple); each block
+  // packs fixed-size values. kNotFound after the last block.
+  Result<Bytes> first_block(Bytes key);
+  Result<Bytes> next_block();
   Status renew(TxnRef txn);
   Dbi dbi() const;
   txn::Transaction* txn() const;
@@ -274,6 +286,38 @@ class CursorRef {
 
  protected:
   txn::DbCursor* impl_ = nullptr;
+};
+
+class CursorRef::ValueRange {
+ public:
+  class Iterator {
+   public:
+    Iterator() = default;
+    Iterator(CursorRef* cursor, Bytes value) : cursor_(cursor), value_(value), done_(false) {}
+    Bytes operator*() const { return value_; }
+    Iterator& operator++() {
+      Bytes key;
+      if (!cursor_->get(CursorOp::kNextDup, &key, &value_).ok()) done_ = true;
+      return *this;
+    }
+    bool operator==(const Iterator& other) const { return done_ == other.done_; }
+
+   private:
+    CursorRef* cursor_ = nullptr;
+    Bytes value_;
+    bool done_ = true;
+  };
+  ValueRange(CursorRef* cursor, Bytes key) : cursor_(cursor), key_(key) {}
+  Iterator begin() {
+    Bytes key = key_, value;
+    if (!cursor_->get(CursorOp::kSet, &key, &value).ok()) return Iterator();
+    return Iterator(cursor_, value);
+  }
+  Iterator end() { return Iterator(); }
+
+ private:
+  CursorRef* cursor_;
+  Bytes key_;
 };
 
 // An owned cursor, closed on destruction. A write transaction's cursors must be destroyed before it ends.

@@ -46,6 +46,26 @@ Result<size_t> CursorRef::count() {
   return n;
 }
 
+Status CursorRef::put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags) {
+  if (!impl_ || !count) return ASPEN_ERROR(EINVAL);
+  return impl_->put_multiple(key, values, value_size, count, flags);
+}
+
+CursorRef::ValueRange CursorRef::values_of(Bytes key) { return ValueRange(this, key); }
+
+Result<Bytes> CursorRef::first_block(Bytes key) {
+  Bytes k = key, value;
+  ASPEN_TRY(get(CursorOp::kSet, &k, &value));
+  ASPEN_TRY(get(CursorOp::kGetMultiple, &k, &value));
+  return value;
+}
+
+Result<Bytes> CursorRef::next_block() {
+  Bytes key, value;
+  ASPEN_TRY(get(CursorOp::kNextMultiple, &key, &value));
+  return value;
+}
+
 Status CursorRef::renew(TxnRef txn) {
   if (!impl_ || !txn.native()) return ASPEN_ERROR(EINVAL);
   return impl_->renew(*txn.native());

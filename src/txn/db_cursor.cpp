@@ -25,20 +25,21 @@ Result<std::unique_ptr<DbCursor>> DbCursor::open(Transaction& txn, Dbi dbi) {
 }
 
 DbCursor::~DbCursor() {
-  if (txn_ && !txn_->read_only()) txn_->untrack(this);
+  if (txn_ && !read_only_) txn_->untrack(this);
 }
 
 Status DbCursor::bind(Transaction& txn) {
   ASPEN_ASSIGN(format::DbRecord* record, txn.record(dbi_));
   cursor_ = std::make_unique<tree::Cursor>(txn, *record, txn.key_order(dbi_), txn.dup_order(dbi_));
   txn_ = &txn;
-  if (!txn.read_only()) txn.track(this);
+  read_only_ = txn.read_only();
+  if (!read_only_) txn.track(this);
   return ok_status();
 }
 
 Status DbCursor::renew(Transaction& txn) {
   if (!txn.valid_dbi(dbi_, false)) return ASPEN_ERROR(EINVAL);
-  if (!txn.read_only() || (txn_ && !txn_->read_only())) return ASPEN_ERROR(EINVAL);
+  if (!txn.read_only() || (txn_ && !read_only_)) return ASPEN_ERROR(EINVAL);
   ASPEN_TRY(txn.check_usable());
   return bind(txn);
 }
@@ -60,6 +61,16 @@ Status DbCursor::put(Bytes key, Bytes* data, unsigned flags) {
   return st;
 }
 
+Status DbCursor::put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags) {
+  if (!txn_) return ASPEN_ERROR(EINVAL);
+  if (!(cursor_->db().flags & format::kDbDupFixed)) return ASPEN_ERROR(code::kIncompatible);
+  ASPEN_TRY(txn_->check_writable());
+  ASPEN_TRY(txn_->before_write(dbi_, this));
+  Status st = cursor_->put_multiple(key, values, value_size, count, flags);
+  if (!harmless(st.code())) txn_->fail();
+  return st;
+}
+
 Status DbCursor::del(unsigned flags) {
   if (!txn_) return ASPEN_ERROR(EINVAL);
   ASPEN_TRY(txn_->check_writable());
@@ -71,6 +82,8 @@ Status DbCursor::del(unsigned flags) {
 
 Status DbCursor::count(size_t* out) {
   if (!txn_) return ASPEN_ERROR(EINVAL);
+  // LMDB answers MDB_INCOMPATIBLE for a database without duplicates before it looks at the transaction.
+  if (!(cursor_->db().flags & format::kDbDupSort)) return ASPEN_ERROR(code::kIncompatible);
   ASPEN_TRY(txn_->check_usable());
   return cursor_->count(out);
 }

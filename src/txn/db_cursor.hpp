@@ -24,6 +24,7 @@ class DbCursor {
   Status get(tree::CursorOp op, Bytes* key, Bytes* data);
   Status put(Bytes key, Bytes* data, unsigned flags);
   Status del(unsigned flags);
+  Status put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags);
   Status count(size_t* out);
   // Rebinds a read-only cursor to another read transaction (mdb_cursor_renew).
   Status renew(Transaction& txn);
@@ -39,10 +40,13 @@ class DbCursor {
   bool owned_by_txn() const { return owned_by_txn_; }
 
  private:
-  DbCursor(Transaction& txn, Dbi dbi) : txn_(&txn), dbi_(dbi) {}
+  DbCursor(Transaction& txn, Dbi dbi) : txn_(&txn), read_only_(txn.read_only()), dbi_(dbi) {}
   Status bind(Transaction& txn);
 
   Transaction* txn_;
+  // Whether txn_ is a read transaction, remembered because a read transaction may end (and be freed) before
+  // its cursor is closed or renewed: txn_ must not be dereferenced then.
+  bool read_only_ = false;
   Dbi dbi_;
   std::unique_ptr<tree::Cursor> cursor_;
   bool owned_by_txn_ = false;
