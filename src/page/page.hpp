@@ -107,6 +107,26 @@ inline Bytes key_at(const std::byte* p, unsigned i, size_t leaf2_key_size) {
   return node_key(node(p, i));
 }
 
+// --- validation (anything read from the file is checked before it is followed) ----------------------
+// The header of a branch/leaf page of `size` bytes is coherent: pointer array and heap inside the page.
+inline bool header_sane(const std::byte* p, size_t size) {
+  const unsigned lo = lower(p), up = upper(p);
+  return lo >= kPageHeaderSize && lo <= up && up <= size && !(lo & 1);
+}
+// Node `i` of a branch or leaf page (not LEAF2) lies inside the page, key and inline data included.
+inline bool node_sane(const std::byte* p, unsigned i, size_t size) {
+  const size_t off = node_offset(p, i);
+  if (off < upper(p) || off + kNodeHeaderSize > size) return false;
+  const std::byte* n = p + off;
+  size_t end = off + kNodeHeaderSize + node_key_size(n);
+  if (is_leaf(p)) end += (node_flags(n) & format::kNodeBigData) ? sizeof(uint64_t) : node_data_size(n);
+  return end <= size;
+}
+// The packed keys of a LEAF2 page fit in it.
+inline bool leaf2_sane(const std::byte* p, size_t key_size, size_t size) {
+  return key_size > 0 && kPageHeaderSize + num_keys(p) * key_size <= size;
+}
+
 // --- sizes (LMDB's mdb_leaf_size / mdb_branch_size), pointer included ---------------------------
 // Whether a leaf item with this key and data must put its data on overflow pages.
 inline bool needs_overflow(size_t key_size, size_t data_size, size_t node_max) {
@@ -144,18 +164,22 @@ bool replace_key(std::byte* p, unsigned i, Bytes key);
 struct SearchResult {
   unsigned index;  // first entry >= key, or num_keys when every key is smaller
   bool exact;
+  bool corrupt = false;  // a probed node lies outside the page
 };
 
 // Binary search of a leaf, LEAF2 or branch page with LMDB's rules: on a branch page index 0 (the implicit
 // lowest key) is never compared. `cmp(a, b)` returns <0, 0, >0.
+// `size` bounds the page (the page size, or a sub-page's size): every probed node is checked against it.
 template <class Compare>
-SearchResult search(const std::byte* p, Bytes key, const Compare& cmp, size_t leaf2_key_size) {
+SearchResult search(const std::byte* p, Bytes key, const Compare& cmp, size_t leaf2_key_size, size_t size) {
   unsigned n = num_keys(p);
   int low = is_leaf(p) ? 0 : 1, high = static_cast<int>(n) - 1;
   unsigned i = 0;
   int rc = 0;
+  const bool packed = is_leaf2(p);
   while (low <= high) {
     i = static_cast<unsigned>((low + high) >> 1);
+    if (!packed && !node_sane(p, i, size)) return {0, false, true};
     rc = cmp(key, key_at(p, i, leaf2_key_size));
     if (rc == 0) break;
     if (rc > 0) low = static_cast<int>(i) + 1;

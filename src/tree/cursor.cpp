@@ -36,6 +36,8 @@ Status Cursor::read_item(Bytes* key, Bytes* data, CursorOp dup_edge) {
     if (key) *key = page::key_at(p, stack_.top_index(), db_->pad);
     return ok_status();
   }
+  if (!page::node_sane(p, stack_.top_index(), tree().page_bytes()))
+    return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
   const std::byte* n = page::node(p, stack_.top_index());
   if (dup_cmp_ && (page::node_flags(n) & format::kNodeDupData)) {
     if (dup_edge == CursorOp::kGetCurrent) {
@@ -152,7 +154,8 @@ Status Cursor::set(Bytes* key, Bytes* data, CursorOp op) {
   initialized_ = true;
   eof_ = false;
   std::byte* p = stack_.top_page();
-  auto found = page::search(p, *key, *cmp_, db_->pad);
+  auto found = tree().find(p, *key);
+  if (found.corrupt) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
   stack_.top_index() = static_cast<uint16_t>(found.index);
   if (op != CursorOp::kSetRange && !found.exact) return ASPEN_ERROR(code::kNotFound);
   if (found.index >= page::num_keys(p)) {
@@ -168,6 +171,8 @@ Status Cursor::set(Bytes* key, Bytes* data, CursorOp op) {
     if (want_key) *key = page::key_at(p, stack_.top_index(), db_->pad);
     return ok_status();
   }
+  if (!page::node_sane(p, stack_.top_index(), tree().page_bytes()))
+    return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
   const std::byte* n = page::node(p, stack_.top_index());
   if (dup_cmp_ && (page::node_flags(n) & format::kNodeDupData)) {
     ASPEN_TRY(init_sub(n));
@@ -328,7 +333,8 @@ Status Cursor::restore_position() {
     return st.code() == code::kNotFound ? ok_status() : st;
   }
   std::byte* p = stack_.top_page();
-  auto found = page::search(p, key, *cmp_, db_->pad);
+  auto found = tree().find(p, key);
+  if (found.corrupt) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
   initialized_ = true;
   eof_ = saved_.eof;
   deleted_ = saved_.deleted;

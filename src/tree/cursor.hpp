@@ -69,7 +69,7 @@ class Cursor {
   // Remembers the current item by key so that the cursor survives writes made through other cursors.
   void save_position();
   bool position_saved() const { return saved_.active; }
-  Tree tree() const { return Tree(*store_, *db_, *cmp_, inline_root_); }
+  Tree tree() const { return Tree(*store_, *db_, *cmp_, inline_root_, inline_size_); }
   format::DbRecord& db() const { return *db_; }
 
  private:
@@ -126,6 +126,7 @@ class Cursor {
   const KeyCompare* cmp_;
   const KeyCompare* dup_cmp_;
   std::byte* inline_root_ = nullptr;  // a sub-cursor over a sub-page: that page
+  size_t inline_size_ = 0;            // and its size
   bool is_sub_ = false;
   std::unique_ptr<Cursor> sub_;       // DUPSORT: the duplicates of the current key
   format::DbRecord sub_db_{};         // the sub-cursor's record

@@ -52,6 +52,8 @@ Status Cursor::init_sub(const std::byte* node) {
     sub_db_.pad = page::header(data)->pad;
   }
   sub.inline_root_ = data;
+  sub.inline_size_ = page::node_data_size(node);
+  ASPEN_TRY(sub.tree().check_page(data));
   sub.stack_.depth = 0;
   sub.stack_.push(data);
   sub.initialized_ = true;
@@ -70,6 +72,7 @@ void Cursor::refresh_sub_page() {
   std::byte* node = page::node(stack_.top_page(), stack_.top_index());
   if (page::node_flags(node) & format::kNodeSubData) return;
   sub_->inline_root_ = page::node_data(node);
+  sub_->inline_size_ = page::node_data_size(node);
   if (sub_->stack_.depth) sub_->stack_.pages[0] = sub_->inline_root_;
 }
 

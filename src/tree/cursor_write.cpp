@@ -24,8 +24,8 @@ Status Cursor::check_sizes(Bytes key, const Bytes* data, unsigned) const {
 
 Status Cursor::seek_exact(Bytes key) {
   ASPEN_TRY(tree().search(stack_, key, SearchMode::kKey, false));
-  auto found = page::search(stack_.top_page(), key, *cmp_, db_->pad);
-  if (!found.exact) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(stack_.top_page()));
+  auto found = tree().find(stack_.top_page(), key);
+  if (!found.exact || found.corrupt) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(stack_.top_page()));
   stack_.top_index() = static_cast<uint16_t>(found.index);
   initialized_ = true;
   eof_ = false;
@@ -222,7 +222,8 @@ Status Cursor::position_after_delete(Bytes deleted_key) {
   }
   ASPEN_TRY(tree().search(stack_, deleted_key, SearchMode::kKey, false));
   std::byte* p = stack_.top_page();
-  auto found = page::search(p, deleted_key, *cmp_, db_->pad);
+  auto found = tree().find(p, deleted_key);
+  if (found.corrupt) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
   stack_.top_index() = static_cast<uint16_t>(found.index);
   initialized_ = deleted_ = true;
   eof_ = false;

@@ -7,6 +7,14 @@ namespace aspen::tree {
 
 using format::kPageHeaderSize;
 
+Status Tree::check_page(const std::byte* p) const {
+  const size_t size = page_bytes();
+  bool ok = page::header_sane(p, size) && (page::is_leaf(p) || page::is_branch(p));
+  if (ok && page::is_leaf2(p)) ok = page::leaf2_sane(p, leaf2_key_size(), size);
+  if (ok && page::is_branch(p)) ok = page::num_keys(p) > 0;
+  return ok ? ok_status() : Status(ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p)));
+}
+
 Status Tree::search(Stack& s, Bytes key, SearchMode mode, bool modify) const {
   s.depth = 0;
   std::byte* root = inline_root_;
@@ -14,20 +22,23 @@ Status Tree::search(Stack& s, Bytes key, SearchMode mode, bool modify) const {
     if (db_->root == kInvalidPage) return ASPEN_ERROR(code::kNotFound);
     ASPEN_ASSIGN(root, store_->page(db_->root));
   }
+  ASPEN_TRY(check_page(root));
   s.push(root);
   if (modify) ASPEN_TRY(touch(s, 0));
   for (std::byte* p = s.top_page(); page::is_branch(p); p = s.top_page()) {
     unsigned n = page::num_keys(p);
-    if (n == 0) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
     unsigned i = 0;
     if (mode == SearchMode::kLast) {
       i = n - 1;
     } else if (mode == SearchMode::kKey) {
-      auto found = page::search(p, key, *cmp_, 0);
+      auto found = find(p, key);
+      if (found.corrupt) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
       i = found.index >= n ? n - 1 : (found.exact ? found.index : found.index - 1);
     }
+    if (!page::node_sane(p, i, page_bytes())) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
     s.top_index() = static_cast<uint16_t>(i);
     ASPEN_ASSIGN(std::byte* child, store_->page(page::node_child(page::node(p, i))));
+    ASPEN_TRY(check_page(child));
     if (!s.push(child)) return ASPEN_ERROR(code::kCursorFull);
     if (modify) ASPEN_TRY(touch(s, s.top()));
   }
@@ -38,10 +49,10 @@ Status Tree::search(Stack& s, Bytes key, SearchMode mode, bool modify) const {
 Status Tree::search_lowest(Stack& s) const {
   std::byte* p = s.top_page();
   s.top_index() = 0;
-  ASPEN_ASSIGN(std::byte* child, store_->page(page::node_child(page::node(p, 0))));
-  if (!s.push(child)) return ASPEN_ERROR(code::kCursorFull);
-  for (p = s.top_page(); page::is_branch(p); p = s.top_page()) {
+  for (; page::is_branch(p); p = s.top_page()) {
+    if (!page::node_sane(p, 0, page_bytes())) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
     ASPEN_ASSIGN(std::byte* next, store_->page(page::node_child(page::node(p, 0))));
+    ASPEN_TRY(check_page(next));
     if (!s.push(next)) return ASPEN_ERROR(code::kCursorFull);
   }
   if (!page::is_leaf(s.top_page())) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(s.top_page()));
@@ -63,8 +74,10 @@ Status Tree::sibling(Stack& s, bool right) const {
   } else {
     s.top_index() = static_cast<uint16_t>(right ? s.top_index() + 1 : s.top_index() - 1);
   }
-  if (!page::is_branch(parent)) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(parent));
+  if (!page::is_branch(parent) || !page::node_sane(parent, s.top_index(), page_bytes()))
+    return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(parent));
   ASPEN_ASSIGN(std::byte* p, store_->page(page::node_child(page::node(parent, s.top_index()))));
+  ASPEN_TRY(check_page(p));
   s.push(p);
   if (!right) s.top_index() = static_cast<uint16_t>(page::num_keys(p) - 1);
   return ok_status();

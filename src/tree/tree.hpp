@@ -43,13 +43,22 @@ struct NodeSpec {
 class Tree {
  public:
   // `inline_root`, when set, is a DUPSORT sub-page living inside a leaf node: the whole tree is that page.
-  Tree(PageStore& store, format::DbRecord& db, const KeyCompare& cmp, std::byte* inline_root = nullptr)
-      : store_(&store), db_(&db), cmp_(&cmp), inline_root_(inline_root) {}
+  Tree(PageStore& store, format::DbRecord& db, const KeyCompare& cmp, std::byte* inline_root = nullptr,
+       size_t inline_size = 0)
+      : store_(&store), db_(&db), cmp_(&cmp), inline_root_(inline_root), inline_size_(inline_size) {}
 
   PageStore& store() const { return *store_; }
   format::DbRecord& db() const { return *db_; }
   const KeyCompare& cmp() const { return *cmp_; }
   size_t leaf2_key_size() const { return db_->pad; }
+  // Bytes of one page of this tree: the page size, or the size of the sub-page that is the whole tree.
+  size_t page_bytes() const { return inline_root_ ? inline_size_ : store_->page_size(); }
+  // MDB_CORRUPTED unless the page's header (and LEAF2 keys) are coherent.
+  Status check_page(const std::byte* page) const;
+  // Binary search of `page` for `key` with every probed node bounds-checked.
+  page::SearchResult find(const std::byte* page, Bytes key) const {
+    return page::search(page, key, *cmp_, leaf2_key_size(), page_bytes());
+  }
 
   // Finds the leaf for `key` (or the first/last leaf), filling `s` from the root. With `modify`, every page
   // on the path is made writable. MDB_NOTFOUND for an empty tree.
@@ -104,6 +113,7 @@ class Tree {
   format::DbRecord* db_;
   const KeyCompare* cmp_;
   std::byte* inline_root_;
+  size_t inline_size_;
 };
 
 }  // namespace aspen::tree

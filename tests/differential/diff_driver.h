@@ -1,0 +1,182 @@
+/* The differential driver: one seeded, deterministic sequence of LMDB C API calls, each call's return code
+ * and returned bytes printed as a trace line, so that the same binary run against the real liblmdb and
+ * against Aspen's liblmdb.so.0 (LD_LIBRARY_PATH) must print identical traces. See README.md here.
+ *
+ * This is a plain lmdb.h client compiled against Debian's /usr/include/lmdb.h and linked to Debian's
+ * liblmdb.so.0; it knows nothing of Aspen. Single-threaded. The driver never prints an address, a path, a
+ * pid or a time: everything in the trace is a function of the seed and of the library's answers.
+ *
+ * Files: diff_util.c (PRNG, hashing, trace lines, key and value generation), diff_ops.c (data and database
+ * operations), diff_cursor.c (cursor sessions), diff_txn.c (transactions, environment calls and the
+ * scheduler that picks the next operation), diff_driver.c (command line, setup, final dump). */
+#ifndef ASPEN_DIFF_DRIVER_H
+#define ASPEN_DIFF_DRIVER_H
+
+#include <lmdb.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum {
+  kMaxKeySize = 511,   /* LMDB 0.9's key limit */
+  kDbCount = 7,        /* the databases of DbSpec kDbSpecs[] */
+  kPoolCapacity = 1024, /* keys remembered per database */
+  kReaderSlots = 3,    /* concurrent read-only transactions */
+  kMaxDepth = 4,       /* write transaction plus nested children */
+  kPrefixCount = 4,    /* shared long key prefixes per run */
+};
+
+/* ---- diff_util.c: PRNG (splitmix64) and FNV-1a ---------------------------------------------------- */
+typedef struct Rng {
+  uint64_t state;
+} Rng;
+uint64_t rng_next(Rng *rng);
+uint64_t rng_below(Rng *rng, uint64_t n);              /* 0..n-1; 0 if n == 0 */
+uint64_t rng_range(Rng *rng, uint64_t lo, uint64_t hi); /* lo..hi inclusive */
+int rng_chance(Rng *rng, unsigned per_mille);
+uint64_t fnv64(const void *bytes, size_t len);
+uint64_t fnv64_mix(uint64_t hash, const void *bytes, size_t len);
+
+/* ---- the databases ---------------------------------------------------------------------------------- */
+typedef enum KeyKind { KEY_BYTES, KEY_U64, KEY_U32 } KeyKind;
+
+/* What one database is. Adding DUPSORT later means: a spec with MDB_DUPSORT, a `dups` kind of value
+ * generation, and the duplicate cursor operations in diff_cursor.c enabled for it. */
+typedef struct DbSpec {
+  const char *label;   /* name in the trace; "main" for the unnamed database */
+  const char *name;    /* name given to mdb_dbi_open, NULL for the unnamed database */
+  unsigned flags;      /* persistent database flags */
+  KeyKind kind;
+  int create_at_start; /* created in the first transaction of a fresh run */
+  unsigned weight;     /* how often operations pick it */
+} DbSpec;
+extern const DbSpec kDbSpecs[kDbCount];
+enum { kDbMain = 0, kDbNever = kDbCount - 1 };
+
+typedef enum HandleState {
+  HANDLE_CLOSED,  /* no handle (never opened, dropped, closed, or its opening transaction aborted) */
+  HANDLE_PENDING, /* opened in the current top-level write transaction, not yet committed */
+  HANDLE_OPEN,    /* usable in every transaction begun from now on */
+} HandleState;
+
+typedef struct Key {
+  size_t len;
+  unsigned char bytes[kMaxKeySize + 1]; /* +1: room for the oversize-key test */
+} Key;
+
+typedef struct Db {
+  const DbSpec *spec;
+  MDB_dbi dbi;
+  HandleState state;
+  Key *pool; /* keys tried on this database, kPoolCapacity at most */
+  size_t pool_count;
+} Db;
+
+typedef enum ReaderState { READER_NONE, READER_ACTIVE, READER_RESET } ReaderState;
+
+typedef struct Reader {
+  MDB_txn *txn;
+  ReaderState state;
+  unsigned usable;    /* bit i: kDbSpecs[i] was OPEN when the snapshot was taken and still is */
+  MDB_cursor *parked; /* a read-only cursor kept for mdb_cursor_renew, or NULL */
+  int parked_db;
+} Reader;
+
+/* ---- trace lines -------------------------------------------------------------------------------------
+ * "A <step> <op> <fields> => <rc> <outputs>"  API semantics: return codes, keys, data, counts, txn ids.
+ * "P <step> <op> <fields>"                    page layout: depth, page counts, last page, sub-db roots.
+ * "D <step> <op> <fields>"                    the final dump of every database.
+ * "T <step> strerror <code> <text>"           error texts.
+ * "H <text>"                                  run header (mode, seed, ops).
+ * The runner compares A/D/T lines and P lines separately, to tell semantic from layout differences. */
+typedef struct Trace {
+  FILE *out;
+  unsigned long step;
+  char category;
+  char op[32];
+  char line[4096];
+  size_t len;
+  char page[1024];
+  size_t page_len;
+} Trace;
+
+void trace_start(Trace *t, char category, const char *op);
+void trace_add(Trace *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void trace_page(Trace *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void trace_bytes(Trace *t, const char *name, const void *bytes, size_t len);
+void trace_rc(Trace *t, int rc);
+void trace_end(Trace *t);
+const char *rc_name(int rc, char *buf, size_t size);
+
+/* ---- the driver ------------------------------------------------------------------------------------- */
+typedef struct Options {
+  unsigned long long seed;
+  unsigned long ops;
+  const char *dir;
+  unsigned env_flags;
+  int verify_existing;
+  int copies;          /* write mdb_env_copy2 copies at the end of a fresh run */
+  unsigned big_per_mille; /* chance per put of a 1-3 MiB value, in 1/1000 */
+} Options;
+
+typedef struct Driver {
+  Options opt;
+  Rng rng;
+  Trace trace;
+  MDB_env *env;
+  Db dbs[kDbCount];
+  MDB_txn *writers[kMaxDepth]; /* writers[0] top-level, writers[depth-1] innermost */
+  int depth;
+  int writer_failed; /* the innermost writer returned MDB_BAD_TXN: end it next */
+  Reader readers[kReaderSlots];
+  unsigned char *value;  /* scratch buffer for generated values */
+  size_t value_capacity;
+  Key prefixes[kPrefixCount];
+} Driver;
+
+/* diff_util.c: keys and values */
+void gen_prefixes(Driver *d);
+void gen_key(Driver *d, const Db *db, Key *key, int fresh);
+void pool_add(Db *db, const Key *key);
+MDB_val gen_value(Driver *d);
+MDB_val gen_small_value(Driver *d, size_t max_len);
+MDB_val gen_value_sized(Driver *d, size_t len); /* one PRNG draw, whatever the length */
+MDB_val key_val(Key *key);
+void trace_db(Trace *t, const Db *db);
+void trace_item(Driver *d, const Db *db, const MDB_val *key, const MDB_val *data);
+void trace_value(Driver *d, const Db *db, const MDB_val *key, const MDB_val *data);
+int is_subdb_record(const Db *db, const MDB_val *key, const MDB_val *data);
+
+/* diff_ops.c: one operation each, on the innermost write transaction unless said otherwise */
+Db *pick_db(Driver *d, unsigned usable_mask);
+unsigned writable_mask(const Driver *d);
+void note_rc(Driver *d, int rc);
+int traced_put(Driver *d, const Db *db, MDB_txn *txn, MDB_cursor *cursor, Key *key, MDB_val value,
+               unsigned flags, const char *op);
+void op_put(Driver *d);
+void op_get(Driver *d, MDB_txn *txn, unsigned usable_mask);
+void op_del(Driver *d);
+void op_stat(Driver *d, MDB_txn *txn, unsigned usable_mask);
+void op_cmp(Driver *d, MDB_txn *txn, unsigned usable_mask);
+void op_bad_size(Driver *d);
+void op_invalid_dbi(Driver *d, MDB_txn *txn);
+void op_dbi_open(Driver *d);
+void op_dbi_flags(Driver *d, MDB_txn *txn, unsigned usable_mask);
+void op_drop(Driver *d);
+void op_bulk_put(Driver *d);
+void op_bulk_append(Driver *d);
+void close_handle(Driver *d, int db_index);
+void add_key_to_pool_from(Db *db, const MDB_val *key);
+
+/* diff_cursor.c */
+void op_cursor_session(Driver *d, MDB_txn *txn, unsigned usable_mask, int writable, Reader *reader);
+void op_bulk_delete(Driver *d);
+unsigned long walk_database(Driver *d, MDB_txn *txn, int db_index, MDB_dbi dbi, int fill_pool);
+
+/* diff_txn.c */
+void step(Driver *d);
+void end_all_transactions(Driver *d);
+void trace_env_info(Driver *d, const char *op);
+
+#endif /* ASPEN_DIFF_DRIVER_H */

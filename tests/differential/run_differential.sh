@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# run_differential.sh: the differential test of Aspen's liblmdb.so.0 against Debian's liblmdb.
+#
+# For every seed, the same diff_driver binary (a plain liblmdb client, see diff_driver.c) runs the same
+# seeded operation sequence twice: once as-is (Debian's liblmdb) and once with LD_LIBRARY_PATH pointing at
+# Aspen's build (--aspen-lib). Their traces must be identical. Then the files are cross-opened:
+#   1. the environment each library wrote is read by Debian's mdb_stat and mdb_dump; the dumps must be
+#      identical (the mapsize= line aside) and so must the copies the driver made (copy2, compact, copyfd);
+#   2. the environment liblmdb wrote is reopened by the driver under Aspen (--verify-existing: dump, more
+#      writes, dump) and under liblmdb; traces must match, and Debian's tools must read Aspen's result
+#      and dump it as they dump liblmdb's;
+#   3. the environment Aspen wrote is reopened the same way under liblmdb; its trace must match too.
+# The file checks live in tests/interop/cross_open.sh.
+# Without --aspen-lib both sides are Debian's liblmdb: the harness checking its own determinism.
+#
+# A mismatch is reported with the seed, its kind (api = return codes and data, page = page layout: tree
+# depth, page counts, last page, free list; dump = final contents; text = mdb_strerror), the first
+# differing line, and the commands that replay it. Exit status: 0 all seeds passed, 1 otherwise.
+#
+# usage: run_differential.sh --driver PATH [--aspen-lib DIR] [--seeds A-B | --seed N] [--ops M]
+#          [--verify-ops M] [--flags LIST] [--jobs N] [--workdir DIR] [--keep] [--no-cross]
+#          [--big-per-mille K] [--fail-fast]
+set -uo pipefail
+
+driver="" aspen_lib="" first=1 last=20 ops=5000 verify_ops="" flags=nosync jobs=$(nproc)
+workdir="" keep=0 cross=1 big=1 fail_fast=0
+die() { echo "run_differential: $*" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --driver) driver=$2; shift 2 ;;
+    --aspen-lib) aspen_lib=$2; shift 2 ;;
+    --seeds) first=${2%-*}; last=${2#*-}; shift 2 ;;
+    --seed) first=$2; last=$2; shift 2 ;;
+    --ops) ops=$2; shift 2 ;;
+    --verify-ops) verify_ops=$2; shift 2 ;;
+    --flags) flags=$2; shift 2 ;;
+    --jobs) jobs=$2; shift 2 ;;
+    --workdir) workdir=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    --no-cross) cross=0; shift ;;
+    --big-per-mille) big=$2; shift 2 ;;
+    --fail-fast) fail_fast=1; shift ;;
+    *) die "unknown argument $1 (see the header of this script)" ;;
+  esac
+done
+[ -x "$driver" ] || die "--driver must name the diff_driver executable"
+[ -z "$aspen_lib" ] || [ -e "$aspen_lib/liblmdb.so.0" ] || die "no liblmdb.so.0 in --aspen-lib $aspen_lib"
+driver=$(realpath "$driver")
+[ -z "$aspen_lib" ] || aspen_lib=$(realpath "$aspen_lib")
+command -v mdb_dump >/dev/null && command -v mdb_stat >/dev/null || die "needs mdb_dump and mdb_stat (lmdb-utils)"
+[ -n "$verify_ops" ] || verify_ops=$(( ops / 5 ))
+here=$(cd "$(dirname "$0")" && pwd)
+cross_open="$here/../interop/cross_open.sh"
+[ -r "$cross_open" ] || die "missing $cross_open"
+if [ -z "$workdir" ]; then
+  base=/dev/shm; [ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
+  workdir=$(mktemp -d "$base/aspen-differential.XXXXXX")
+  made_workdir=1
+else
+  mkdir -p "$workdir"; made_workdir=0
+fi
+rm -rf "$workdir/results" "$workdir"/kept-*; mkdir -p "$workdir/results"
+if [ -n "$aspen_lib" ]; then mode=aspen; else mode=self; fi
+export driver aspen_lib ops verify_ops flags workdir keep cross big mode cross_open fail_fast
+
+# Runs the driver under liblmdb ("lmdb") or under the other side ("aspen": Aspen's library, or liblmdb
+# again in self mode). Arguments after the side are passed to the driver.
+run_driver() {
+  local side=$1; shift
+  if [ "$side" = aspen ] && [ "$mode" = aspen ]; then
+    env LD_LIBRARY_PATH="$aspen_lib" "$driver" "$@"
+  else
+    env -u LD_LIBRARY_PATH "$driver" "$@"
+  fi
+}
+
+replay_command() { # side, driver arguments...
+  local side=$1; shift
+  if [ "$side" = aspen ] && [ "$mode" = aspen ]; then
+    echo "LD_LIBRARY_PATH=$aspen_lib $driver $*"
+  else
+    echo "env -u LD_LIBRARY_PATH $driver $*"
+  fi
+}
+
+# The library the driver reported on stderr must be Aspen's exactly on the Aspen side.
+check_library() { # side, stderr file
+  local side=$1 err=$2 lib
+  lib=$(grep '^diff_driver: library:' "$err" | head -1)
+  if [ "$side" = aspen ] && [ "$mode" = aspen ]; then
+    case "$lib" in *Aspen*) return 0 ;; esac
+    echo "  the Aspen side did not load Aspen's library: ${lib:-no library line}"; return 1
+  fi
+  case "$lib" in *Aspen*) echo "  the liblmdb side loaded Aspen's library: $lib"; return 1 ;; esac
+  [ -n "$lib" ] || { echo "  the driver printed no library line"; return 1; }
+}
+
+# Prints the first difference between two traces and classifies it. Returns 1 if they differ.
+compare_traces() { # phase, lmdb trace, aspen trace
+  local phase=$1 a=$2 b=$3 kind line
+  cmp -s "$a" "$b" && return 0
+  grep -v '^P ' "$a" > "$a.sem"; grep -v '^P ' "$b" > "$b.sem"
+  if cmp -s "$a.sem" "$b.sem"; then
+    grep '^P ' "$a" > "$a.sem"; grep '^P ' "$b" > "$b.sem"; kind=page
+  else
+    kind=api
+  fi
+  line=$(diff "$a.sem" "$b.sem" | head -1 | sed -E 's/^([0-9]+).*/\1/')
+  case "$(sed -n "${line}p" "$a.sem")" in D*) [ $kind = api ] && kind=dump ;; T*) kind=text ;; esac
+  echo "  MISMATCH ($kind) in the $phase trace, first at line $line of the ${kind/api/non-page} lines:"
+  echo "    liblmdb: $(sed -n "${line}p" "$a.sem" | cut -c1-400)"
+  echo "    other:   $(sed -n "${line}p" "$b.sem" | cut -c1-400)"
+  return 1
+}
+
+# One seed, all phases. Prints a report and returns 1 on any failure.
+run_seed() {
+  local seed=$1 ok=0 out w
+  w="$workdir/seed-$seed"
+  rm -rf "$w"; mkdir -p "$w"
+  out=$(run_seed_phases "$seed" "$w") || ok=1
+  if [ $ok -ne 0 ]; then
+    # The files of the first three failing seeds are kept (mkdir is atomic across the parallel jobs).
+    if mkdir "$workdir/kept-1" 2>/dev/null || mkdir "$workdir/kept-2" 2>/dev/null ||
+       mkdir "$workdir/kept-3" 2>/dev/null; then
+      printf 'FAILED seed=%s (files kept in %s)\n%s\n' "$seed" "$w" "$out"
+    else
+      printf 'FAILED seed=%s (files removed, replay to reproduce)\n%s\n' "$seed" "$out"; rm -rf "$w"
+    fi
+    echo "fail" > "$workdir/results/$seed"
+    return 1
+  fi
+  echo "ok" > "$workdir/results/$seed"
+  [ "$keep" = 1 ] || rm -rf "$w"
+}
+
+run_seed_phases() {
+  local seed=$1 w=$2 args side rc status=0
+  args="--seed $seed --ops $ops --flags $flags --big-per-mille $big"
+  for side in lmdb aspen; do
+    run_driver $side $args --dir "$w/$side" > "$w/$side.trace" 2> "$w/$side.err"; rc=$?
+    if [ $rc -ne 0 ]; then
+      echo "  the driver failed under $side (exit $rc); last trace lines and stderr:"
+      tail -3 "$w/$side.trace" | sed 's/^/    /'; tail -5 "$w/$side.err" | sed 's/^/    /'
+      echo "  replay: $(replay_command $side $args --dir /tmp/replay-$side)"; return 1
+    fi
+    check_library $side "$w/$side.err" || return 1
+  done
+  if ! compare_traces fresh "$w/lmdb.trace" "$w/aspen.trace"; then
+    echo "  replay: $(replay_command lmdb $args --dir /tmp/replay-lmdb) > lmdb.trace"
+    echo "          $(replay_command aspen $args --dir /tmp/replay-aspen) > aspen.trace"
+    echo "          diff lmdb.trace aspen.trace | head"
+    return 1
+  fi
+  [ "$cross" = 1 ] || return 0
+  bash "$cross_open" compare-envs "$w/lmdb" "$w/aspen" || status=1
+  reopen_phase "$seed" "$w" || status=1
+  return $status
+}
+
+# Reopens an environment (a copy of `source`) with --verify-existing: dump, more writes, dump.
+reopen() { # seed, seed dir, name, source env, side
+  local seed=$1 w=$2 name=$3 source=$4 side=$5 args
+  args="--seed $seed --ops $verify_ops --flags $flags --big-per-mille $big --verify-existing"
+  mkdir -p "$w/$name"
+  cp "$source/data.mdb" "$source/lock.mdb" "$w/$name/"
+  run_driver $side $args --dir "$w/$name" > "$w/$name.trace" 2> "$w/$name.err" && return 0
+  echo "  the driver failed under $side reopening $source; stderr:"; tail -5 "$w/$name.err" | sed 's/^/    /'
+  echo "  replay: mkdir -p /tmp/replay && cp $source/data.mdb /tmp/replay/ &&"
+  echo "          $(replay_command $side $args --dir /tmp/replay)"
+  return 1
+}
+
+# The file liblmdb wrote, reopened by liblmdb (the reference) and by the other side; then the file the
+# other side wrote, reopened by liblmdb. All three traces and resulting files must agree.
+reopen_phase() { # seed, seed dir
+  local seed=$1 w=$2 status=0
+  reopen "$seed" "$w" reopen-ref "$w/lmdb" lmdb || return 1
+  if reopen "$seed" "$w" reopen-by-aspen "$w/lmdb" aspen; then
+    compare_traces "reopen of the liblmdb-written env by the other side" "$w/reopen-ref.trace" \
+      "$w/reopen-by-aspen.trace" && bash "$cross_open" compare-envs "$w/reopen-ref" "$w/reopen-by-aspen" \
+      --no-copies || status=1
+  else
+    status=1
+  fi
+  if reopen "$seed" "$w" reopen-of-aspen "$w/aspen" lmdb; then
+    compare_traces "reopen of the other side's env by liblmdb" "$w/reopen-ref.trace" \
+      "$w/reopen-of-aspen.trace" && bash "$cross_open" compare-envs "$w/reopen-ref" "$w/reopen-of-aspen" \
+      --no-copies || status=1
+  else
+    status=1
+  fi
+  return $status
+}
+export -f run_driver replay_command check_library compare_traces run_seed run_seed_phases reopen reopen_phase
+
+start=$(date +%s)
+echo "run_differential: mode=$mode seeds=$first-$last ops=$ops verify-ops=$verify_ops flags=$flags jobs=$jobs"
+echo "run_differential: workdir $workdir"
+# xargs stops starting new seeds when one exits with 255 (--fail-fast).
+seq "$first" "$last" | xargs -P "$jobs" -I{} bash -c 'run_seed {} || { [ "$fail_fast" = 1 ] && exit 255; exit 0; }'
+failed=$(grep -l fail "$workdir"/results/* 2>/dev/null | wc -l)
+passed=$(grep -l ok "$workdir"/results/* 2>/dev/null | wc -l)
+echo "run_differential: $passed passed, $failed failed, $(( $(date +%s) - start )) s"
+[ "$failed" -eq 0 ] && [ "$passed" -eq $(( last - first + 1 )) ] && status=0 || status=1
+if [ "$status" -eq 0 ] && [ "$keep" = 0 ] && [ "$made_workdir" = 1 ]; then rm -rf "$workdir"; fi
+exit $status
