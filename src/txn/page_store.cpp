@@ -25,7 +25,9 @@ Result<std::byte*> Transaction::page(uint64_t pgno) {
   if (!read_only_ && !(geometry_.env_flags & kWriteMap)) {
     if (std::byte* p = find_dirty(pgno)) return p;
   }
-  if (pgno >= page_limit_) return ASPEN_PAGE_ERROR(code::kPageNotFound, pgno);
+  // Committed pages are read through the map, never past the end of the file (SIGBUS on a truncated file).
+  if (pgno >= page_limit_ || (!read_only_ && pgno >= host_->mapped_pages()))
+    return ASPEN_PAGE_ERROR(code::kPageNotFound, pgno);
   return host_->map() + pgno * geometry_.page_size;
 }
 
