@@ -22,19 +22,26 @@ Environment::~Environment() { close(); }
 
 Status Environment::set_map_size(uint64_t bytes) {
   if (!is_open()) {
-    map_size_ = bytes;
+    map_size_.store(bytes, std::memory_order_relaxed);
     map_size_set_ = bytes != 0;
     return ok_status();
   }
-  // On an open environment: LMDB's rules (0 adopts the file's size; never below what is in use).
+  // On an open environment with no transaction active: LMDB's rules (0 adopts the file's size; never below
+  // what is in use). The new size is the bound; the map grows to it in place when the reservation allows.
   const uint64_t used = (last_meta_.last_page + 1) * geometry_.page_size;
   uint64_t size = bytes ? bytes : last_meta_.map_size;
   size = round_up(std::max(size, used), os::page_size());
-  if (size == map_size_) return ok_status();
-  os::Mapping fresh;
-  ASPEN_ASSIGN(fresh, os::Mapping::map(data_file_.fd(), size, (flags_ & env_flag::kWriteMap) != 0));
-  map_ = std::move(fresh);
-  map_size_ = size;
+  std::lock_guard<std::mutex> lock(map_mutex_);
+  if (size > map_.reserved()) {
+    ASPEN_ASSIGN(os::Mapping fresh, os::Mapping::reserve_and_map(data_file_.fd(), size, size,
+                                                                   (flags_ & env_flag::kWriteMap) != 0));
+    map_ = std::move(fresh);
+  } else if (size > map_.size()) {
+    ASPEN_TRY(map_.extend(size));
+  }
+  map_size_.store(std::max(size, map_.size()), std::memory_order_release);
+  map_bound_ = size;
+  map_size_set_ = true;
   return ok_status();
 }
 
@@ -71,12 +78,25 @@ Status Environment::open_files(const std::string& path, mode_t mode) {
   return ok_status();
 }
 
+// Reserves the address range once and maps the file at its start. With a user map size, that size is both
+// the reservation and the bound (LMDB's meaning); without one, the reservation is large and the map grows.
 Status Environment::map_file() {
+  constexpr uint64_t kUnboundedReserve = uint64_t{256} << 30;
   const uint64_t used = (last_meta_.last_page + 1) * geometry_.page_size;
-  uint64_t size = map_size_set_ ? map_size_ : std::max<uint64_t>(last_meta_.map_size, format::kDefaultMapSize);
-  map_size_ = round_up(std::max(size, used), os::page_size());
+  const uint64_t requested = map_size_.load(std::memory_order_relaxed);
+  uint64_t initial = map_size_set_ ? requested : std::max<uint64_t>(last_meta_.map_size, format::kDefaultMapSize);
+  initial = round_up(std::max(initial, used), os::page_size());
+  uint64_t reserve = map_size_set_ ? initial : std::max(initial, kUnboundedReserve);
   const bool writable = flags_ & env_flag::kWriteMap;
-  ASPEN_ASSIGN(map_, os::Mapping::map(data_file_.fd(), map_size_, writable));
+  Result<os::Mapping> mapped = os::Mapping::reserve_and_map(data_file_.fd(), initial, reserve, writable);
+  while (!mapped.ok() && mapped.code() == ENOMEM && reserve / 2 >= initial) {
+    reserve /= 2;  // a smaller address budget: settle for a smaller reservation
+    mapped = os::Mapping::reserve_and_map(data_file_.fd(), initial, reserve, writable);
+  }
+  if (!mapped.ok()) return mapped.error();
+  map_ = std::move(mapped).value();
+  map_size_.store(initial, std::memory_order_release);
+  map_bound_ = reserve;
   if (flags_ & env_flag::kNoReadahead) ASPEN_TRY(map_.advise_random());
   ASPEN_ASSIGN(uint64_t file_size, data_file_.size());
   file_pages_.store(file_size / geometry_.page_size, std::memory_order_release);
@@ -146,7 +166,7 @@ Result<EnvInfo> Environment::info() {
   ASPEN_ASSIGN(format::Meta meta, newest_meta());
   EnvInfo info;
   info.map_address = reinterpret_cast<void*>(meta.address);
-  info.map_size = map_size_;
+  info.map_size = map_size();
   info.last_page = meta.last_page;
   info.last_txnid = meta.txnid;
   info.max_readers = max_readers();

@@ -89,6 +89,10 @@ class Environment final : public txn::EnvHost {
   ReaderTable& readers() { return readers_; }
 
   void* user_context = nullptr;
+  // Kept for the C ABI (src/abi): the MDB_env handle that owns this environment (mdb_txn_env answers it) and
+  // the mdb_env_set_assert callback, stored but never called (Aspen reports failures as values).
+  void* abi_handle = nullptr;
+  void* assert_callback = nullptr;
 
   // txn::EnvHost
   const txn::Geometry& geometry() const override { return geometry_; }
@@ -117,14 +121,22 @@ class Environment final : public txn::EnvHost {
   Result<format::Meta> newest_meta() const;
   Status write_meta(const format::Meta& meta);
   Status refresh_file_pages(uint64_t needed) const;
+  // Maps at least `bytes` of the file inside the reservation (never moving the map); MDB_MAP_FULL beyond
+  // the bound, MDB_MAP_RESIZED when another process grew the file past our reservation.
+  Status grow_map(uint64_t bytes, int beyond_reservation_code);
+  uint64_t map_size() const { return map_size_.load(std::memory_order_acquire); }
   unsigned thread_slot() const;
   void set_thread_slot(unsigned slot) const;
   void release_buffers();
 
   std::string path_;
   unsigned flags_ = 0;
-  uint64_t map_size_ = 0;
+  // The map: a reservation of address space, of which the first map_size_ bytes map the file. The user's
+  // mapsize (mdb_env_set_mapsize) is the bound; without one the map grows up to the reservation.
+  std::atomic<uint64_t> map_size_{0};
+  uint64_t map_bound_ = 0;
   bool map_size_set_ = false;
+  std::mutex map_mutex_;
   unsigned max_readers_ = format::kDefaultMaxReaders;
   unsigned max_dbs_ = format::kCoreDbs;
   txn::Geometry geometry_;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "env/environment.hpp"
+#include "os/process.hpp"
 #include "page/page.hpp"
 #include "util/checksum.hpp"
 
@@ -13,10 +14,12 @@ namespace {
 
 constexpr int kPinAttempts = 1000;
 
+uint64_t round_up_to(uint64_t v, uint64_t to) { return (v + to - 1) / to * to; }
+
 }  // namespace
 
 uint64_t Environment::mapped_pages() const {
-  uint64_t mapped = map_size_ / geometry_.page_size;
+  uint64_t mapped = map_size() / geometry_.page_size;
   uint64_t file = file_pages_.load(std::memory_order_acquire);
   return mapped < file ? mapped : file;
 }
@@ -60,9 +63,12 @@ Result<txn::Snapshot> Environment::pin_snapshot(unsigned slot) {
     bool torn = seal.magic == format::kMetaSealMagic && seal.txnid == meta.txnid &&
                 seal.checksum != crc32c(&meta, sizeof meta);
     if (meta.txnid != txnid || torn) continue;  // a writer replaced this meta meanwhile: pin again
-    if ((meta.last_page + 1) * geometry_.page_size > map_size_) {
-      unpin_snapshot(slot, false);
-      return ASPEN_ERROR(code::kMapResized);
+    if ((meta.last_page + 1) * geometry_.page_size > map_size()) {
+      Status grown = grow_map((meta.last_page + 1) * geometry_.page_size, code::kMapResized);
+      if (!grown.ok()) {
+        unpin_snapshot(slot, false);
+        return grown.error();
+      }
     }
     ASPEN_TRY(refresh_file_pages(meta.last_page + 1));
     return txn::Snapshot{slot, meta};
@@ -86,9 +92,12 @@ Result<format::Meta> Environment::begin_write() {
     return meta;
   }
   if (owner_died) readers_.publish_txnid(meta->txnid);
-  if ((meta->last_page + 1) * geometry_.page_size > map_size_) {
-    readers_.unlock_writer();
-    return ASPEN_ERROR(code::kMapResized);
+  if ((meta->last_page + 1) * geometry_.page_size > map_size()) {
+    Status grown = grow_map((meta->last_page + 1) * geometry_.page_size, code::kMapResized);
+    if (!grown.ok()) {
+      readers_.unlock_writer();
+      return grown.error();
+    }
   }
   last_meta_ = *meta;
   return meta;
@@ -96,13 +105,28 @@ Result<format::Meta> Environment::begin_write() {
 
 void Environment::end_write() { readers_.unlock_writer(); }
 
+Status Environment::grow_map(uint64_t bytes, int beyond_reservation_code) {
+  std::lock_guard<std::mutex> lock(map_mutex_);
+  const uint64_t current = map_size();
+  if (bytes <= current) return ok_status();
+  if (bytes > map_bound_ || bytes > map_.reserved()) return ASPEN_ERROR(beyond_reservation_code);
+  // Grow in steps that amortise the mmap calls: double while small, then by 1 GiB.
+  constexpr uint64_t kStep = uint64_t{1} << 30;
+  uint64_t target = std::max(bytes, current < kStep ? current * 2 : current + kStep);
+  target = std::min(round_up_to(target, os::page_size()), std::min(map_bound_, map_.reserved()));
+  ASPEN_TRY(map_.extend(target));
+  map_size_.store(target, std::memory_order_release);
+  return ok_status();
+}
+
 Status Environment::reserve_pages(uint64_t page_count) {
-  if (page_count * geometry_.page_size > map_size_) return ASPEN_ERROR(code::kMapFull);
+  if (page_count * geometry_.page_size > map_size())
+    ASPEN_TRY(grow_map(page_count * geometry_.page_size, code::kMapFull));
   if (!(flags_ & env_flag::kWriteMap)) return ok_status();
   // Pages of a writable map are touched directly: the file must cover them first (never SIGBUS).
   uint64_t have = file_pages_.load(std::memory_order_acquire);
   if (page_count <= have) return ok_status();
-  uint64_t want = std::min<uint64_t>(std::max(page_count, have + have / 4 + 16), map_size_ / geometry_.page_size);
+  uint64_t want = std::min<uint64_t>(std::max(page_count, have + have / 4 + 16), map_size() / geometry_.page_size);
   ASPEN_TRY(data_file_.allocate(have * geometry_.page_size, (want - have) * geometry_.page_size));
   file_pages_.store(want, std::memory_order_release);
   return ok_status();
@@ -124,7 +148,7 @@ Status Environment::sync_data(bool force) {
 Status Environment::commit_meta(const format::Meta& meta) {
   if (poisoned()) return ASPEN_ERROR(code::kPanic);
   format::Meta m = meta;
-  m.map_size = map_size_;
+  m.map_size = map_size();
   Status st = write_meta(m);
   if (st.ok() && !(flags_ & (env_flag::kNoSync | env_flag::kNoMetaSync))) {
     if (flags_ & env_flag::kWriteMap) st = map_.sync((m.txnid & 1) * geometry_.page_size, geometry_.page_size, false);

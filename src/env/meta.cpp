@@ -70,7 +70,9 @@ Status Environment::create_new(size_t page_size) {
   format::Meta meta{};
   meta.magic = format::kMagic;
   meta.version = format::kDataVersion;
-  meta.map_size = map_size_;
+  // LMDB's default map size unless the user chose one; it is what a liblmdb process opening the file adopts.
+  const uint64_t chosen = map_size_.load(std::memory_order_relaxed);
+  meta.map_size = map_size_set_ && chosen ? chosen : format::kDefaultMapSize;
   meta.dbs[format::kFreeDbi] = format::DbRecord::empty(
       static_cast<uint16_t>((flags_ & 0xffff) | format::kDbIntegerKey));
   meta.dbs[format::kFreeDbi].pad = static_cast<uint32_t>(page_size);
