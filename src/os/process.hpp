@@ -1,0 +1,31 @@
+// Process facts (layer: os): our pid, the calling thread's id as LMDB stores it, the OS page size, and fork
+// detection.
+//
+// LMDB keeps a reader's pid (MDB_PID_T, a 32-bit pid_t) and thread (pthread_t, 64-bit on x86-64) in its slot of
+// lock.mdb; thread_id() returns pthread_self() in exactly that representation. After fork() the child has a new
+// pid, holds none of the parent's fcntl locks and must not use the parent's reader slots: code that recorded
+// pid() at open compares with forked_since().
+//
+// Thread-safety: every function is safe to call from any thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace aspen::os {
+
+// The calling process's id (getpid; not cached, so it is right in a forked child).
+pid_t pid();
+
+// The calling thread's pthread_self(), as the 64-bit integer LMDB writes in a reader slot.
+uint64_t thread_id();
+
+// The OS page size (sysconf(_SC_PAGESIZE)), read once.
+size_t page_size();
+
+// True when the calling process is not the one whose pid was `recorded`, i.e. we are a forked child.
+bool forked_since(pid_t recorded);
+
+}  // namespace aspen::os
