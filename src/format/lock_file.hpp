@@ -8,8 +8,8 @@
 //     48    8 txnid: the last committed transaction (a cache of the newest meta)
 //     56    4 num_readers: high-water mark of used reader slots, never decremented
 //     64   40 writer mutex (process-shared robust pthread_mutex_t), padded to 64 bytes
-//    128    - reader slots, 64 bytes each: txnid @0 (~0 when idle), pid @8, tid @16
-// File size = 128 + 64 * max_readers (8192 for the default 126 readers... measured: (126-1)*64 + 192).
+//    128    - reader slots, 64 bytes each: txnid @0 (~0 when idle), pid @8 (4 bytes, pid_t), tid @16
+// File size = 128 + 64 * max_readers (8192 for the default 126 readers).
 #pragma once
 
 #include <cstddef>
@@ -32,9 +32,10 @@ struct LockHeader {
 };
 
 struct ReaderSlot {
-  uint64_t txnid;  // snapshot in use, ~0 when the slot holds no transaction
-  uint64_t pid;    // owning process, 0 when the slot is free
-  uint64_t tid;    // owning thread (pthread_t)
+  uint64_t txnid;     // snapshot in use, ~0 when the slot holds no transaction
+  uint32_t pid;       // owning process (pid_t), 0 when the slot is free
+  uint32_t pid_pad;   // never written by LMDB: not part of the pid
+  uint64_t tid;       // owning thread (pthread_t)
   unsigned char unused[kCacheLine - 24];
 };
 
