@@ -5,7 +5,8 @@ kind=${1:-build}
 pkgs=(build-essential cmake ninja-build)
 case "$kind" in
   test) pkgs+=(clang libclang-rt-14-dev libgtest-dev liblmdb-dev lmdb-utils python3 python3-lmdb) ;;
-  bench) pkgs+=(liblmdb-dev libbenchmark-dev) ;;
+  bench) pkgs+=(liblmdb-dev libbenchmark-dev librocksdb-dev libleveldb-dev libsqlite3-dev libwiredtiger-dev
+               python3 python3-matplotlib) ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do
