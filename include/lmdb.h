@@ -141,7 +141,7 @@ typedef int mdb_filehandle_t;
 #define MDB_VERSION_FULL MDB_VERINT(MDB_VERSION_MAJOR, MDB_VERSION_MINOR, MDB_VERSION_PATCH)
 
 /** Release date of this version, as text. */
-#define MDB_VERSION_DATE "November 21, 2025"
+#define MDB_VERSION_DATE "November 21, 2026"
 
 /** Build the version text from its parts: `"LMDB a.b.c: (d)"`, where `d` is a string literal. */
 #define MDB_VERSTR(a, b, c, d) "LMDB " #a "." #b "." #c ": (" d ")"

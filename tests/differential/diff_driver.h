@@ -130,6 +130,7 @@ typedef struct Driver {
   int depth;
   int writer_failed; /* the innermost writer returned MDB_BAD_TXN: end it next */
   Reader readers[kReaderSlots];
+  Reader *reader; /* the slot the scheduler's reader operations work on */
   unsigned char *value;  /* scratch buffer for generated values */
   size_t value_capacity;
   Key prefixes[kPrefixCount];

@@ -130,10 +130,8 @@ static void writer_txn_info(Driver *d) {
 
 /* ---- read-only transactions ----------------------------------------------------------------------- */
 
-static Reader *current_reader; /* the slot the reader_* operations below work on */
-
 static void reader_begin(Driver *d) {
-  Reader *r = current_reader;
+  Reader *r = d->reader;
   MDB_txn *txn = NULL;
   trace_start(&d->trace, 'A', "rbegin");
   trace_add(&d->trace, " slot=%d", (int)(r - d->readers));
@@ -150,7 +148,7 @@ static void reader_begin(Driver *d) {
 }
 
 static void reader_end(Driver *d, int commit) {
-  Reader *r = current_reader;
+  Reader *r = d->reader;
   trace_start(&d->trace, 'A', commit ? "rcommit" : "rabort");
   trace_add(&d->trace, " slot=%d", (int)(r - d->readers));
   if (commit)
@@ -166,7 +164,7 @@ static void reader_abort(Driver *d) { reader_end(d, 0); }
 static void reader_commit(Driver *d) { reader_end(d, 1); }
 
 static void reader_reset(Driver *d) {
-  Reader *r = current_reader;
+  Reader *r = d->reader;
   trace_start(&d->trace, 'A', "rreset");
   trace_add(&d->trace, " slot=%d", (int)(r - d->readers));
   trace_end(&d->trace);
@@ -176,7 +174,7 @@ static void reader_reset(Driver *d) {
 
 /* Renew a reset reader (the normal case) or an active one (EINVAL in LMDB). */
 static void reader_renew(Driver *d) {
-  Reader *r = current_reader;
+  Reader *r = d->reader;
   trace_start(&d->trace, 'A', "rrenew");
   trace_add(&d->trace, " slot=%d", (int)(r - d->readers));
   int rc = mdb_txn_renew(r->txn);
@@ -190,12 +188,12 @@ static void reader_renew(Driver *d) {
   }
 }
 
-static void reader_get(Driver *d) { op_get(d, current_reader->txn, current_reader->usable); }
-static void reader_stat(Driver *d) { op_stat(d, current_reader->txn, current_reader->usable); }
-static void reader_cmp(Driver *d) { op_cmp(d, current_reader->txn, current_reader->usable); }
-static void reader_flags(Driver *d) { op_dbi_flags(d, current_reader->txn, current_reader->usable); }
+static void reader_get(Driver *d) { op_get(d, d->reader->txn, d->reader->usable); }
+static void reader_stat(Driver *d) { op_stat(d, d->reader->txn, d->reader->usable); }
+static void reader_cmp(Driver *d) { op_cmp(d, d->reader->txn, d->reader->usable); }
+static void reader_flags(Driver *d) { op_dbi_flags(d, d->reader->txn, d->reader->usable); }
 static void reader_cursor(Driver *d) {
-  op_cursor_session(d, current_reader->txn, current_reader->usable, 0, current_reader);
+  op_cursor_session(d, d->reader->txn, d->reader->usable, 0, d->reader);
 }
 
 /* A get on a reset reader: misuse that LMDB answers with EINVAL. */
@@ -203,22 +201,22 @@ static void reader_get_reset(Driver *d) {
   Key key = {1, {'r'}};
   MDB_val k = key_val(&key), v = {0, NULL};
   trace_start(&d->trace, 'A', "reset-get");
-  trace_rc(&d->trace, mdb_get(current_reader->txn, d->dbs[kDbMain].dbi, &k, &v));
+  trace_rc(&d->trace, mdb_get(d->reader->txn, d->dbs[kDbMain].dbi, &k, &v));
   trace_end(&d->trace);
 }
 
 /* Writes through a read-only transaction: EACCES. */
 static void reader_put(Driver *d) {
-  Db *db = pick_db(d, current_reader->usable);
+  Db *db = pick_db(d, d->reader->usable);
   Key key;
   gen_key(d, db, &key, 0);
-  traced_put(d, db, current_reader->txn, NULL, &key, gen_small_value(d, 8), 0, "rput");
+  traced_put(d, db, d->reader->txn, NULL, &key, gen_small_value(d, 8), 0, "rput");
 }
 
 /* Database handles in a reader: a missing database, with and without MDB_CREATE (EACCES), and an
  * already open one (its handle again). */
 static void reader_dbi_open(Driver *d) {
-  Reader *r = current_reader;
+  Reader *r = d->reader;
   Db *db = rng_chance(&d->rng, 500) ? &d->dbs[kDbNever] : pick_db(d, r->usable & ~1u);
   unsigned flags = db->spec->flags | (rng_chance(&d->rng, 300) ? MDB_CREATE : 0);
   if (db->spec->name == NULL)
@@ -235,7 +233,7 @@ static void reader_dbi_open(Driver *d) {
 
 /* The free list (FREE_DBI, handle 0), readable through a read-only cursor: pure page layout. */
 static void reader_freelist(Driver *d) {
-  MDB_txn *txn = current_reader->txn;
+  MDB_txn *txn = d->reader->txn;
   MDB_stat st;
   MDB_cursor *c;
   MDB_val k, v;
@@ -266,8 +264,8 @@ static void reader_step(Driver *d) {
                                    {40, reader_commit},   {10, reader_renew},  {10, reader_put},
                                    {20, reader_dbi_open}, {20, reader_cmp},    {20, reader_flags}};
   static const Choice kReset[] = {{600, reader_renew}, {300, reader_abort}, {100, reader_get_reset}};
-  current_reader = &d->readers[rng_below(&d->rng, kReaderSlots)];
-  switch (current_reader->state) {
+  d->reader = &d->readers[rng_below(&d->rng, kReaderSlots)];
+  switch (d->reader->state) {
   case READER_NONE: run_choice(d, kNone, 1); break;
   case READER_ACTIVE: run_choice(d, kActive, sizeof kActive / sizeof kActive[0]); break;
   case READER_RESET: run_choice(d, kReset, sizeof kReset / sizeof kReset[0]); break;
@@ -447,12 +445,12 @@ void end_all_transactions(Driver *d) {
   while (d->depth > 0)
     commit_writer(d);
   for (int i = 0; i < kReaderSlots; i++) {
-    current_reader = &d->readers[i];
-    if (current_reader->state != READER_NONE)
+    d->reader = &d->readers[i];
+    if (d->reader->state != READER_NONE)
       reader_abort(d);
-    if (current_reader->parked != NULL) {
-      mdb_cursor_close(current_reader->parked);
-      current_reader->parked = NULL;
+    if (d->reader->parked != NULL) {
+      mdb_cursor_close(d->reader->parked);
+      d->reader->parked = NULL;
     }
   }
 }
