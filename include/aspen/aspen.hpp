@@ -42,6 +42,10 @@ enum EnvFlags : unsigned {
   kFixedMap = 0x01, kNoSubdir = 0x4000, kNoSync = 0x10000, kReadOnly = 0x20000, kNoMetaSync = 0x40000,
   kWriteMap = 0x80000, kMapAsync = 0x100000, kNoTls = 0x200000, kNoLock = 0x400000, kNoReadahead = 0x800000,
   kNoMemInit = 0x1000000,
+  // Beyond LMDB 0.9 (LMDB 1.0's MDB_PREVSNAPSHOT): open the older meta page's snapshot, for recovery by hand
+  // when the newest commit is damaged. Cleared by the first commit, which replaces the newest meta. A writable
+  // open must be the environment's only user (EBUSY otherwise); MDB_INVALID when the older meta is not valid.
+  kPreviousSnapshot = 0x2000000,
 };
 // Database flags (mdb_dbi_open).
 enum DbFlags : unsigned {
@@ -101,6 +105,7 @@ struct EnvOptions {
   unsigned max_dbs = 0;       // named databases allowed
   unsigned flags = 0;         // EnvFlags
   unsigned mode = 0644;
+  bool previous_snapshot = false;  // the same as kPreviousSnapshot in flags
 };
 
 class TxnRef;
@@ -320,7 +325,8 @@ class CursorRef::ValueRange {
   Bytes key_;
 };
 
-// An owned cursor, closed on destruction. A write transaction's cursors must be destroyed before it ends.
+// An owned cursor, closed on destruction. When its write transaction ends first, the cursor is detached:
+// every operation then returns EINVAL, and destroying it is still safe.
 class Cursor : public CursorRef {
  public:
   Cursor() = default;

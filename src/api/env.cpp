@@ -6,6 +6,7 @@
 
 #include "aspen/aspen.hpp"
 #include "env/environment.hpp"
+#include "os/file.hpp"
 #include "txn/transaction.hpp"
 
 namespace aspen {
@@ -20,7 +21,8 @@ Result<Env> Env::open(const std::string& path, const EnvOptions& options) {
   if (options.map_size) ASPEN_TRY(env.set_map_size(options.map_size));
   ASPEN_TRY(env.set_max_readers(options.max_readers));
   ASPEN_TRY(env.set_max_dbs(options.max_dbs));
-  ASPEN_TRY(env.open(path.c_str(), options.flags, options.mode));
+  const unsigned flags = options.flags | (options.previous_snapshot ? kPreviousSnapshot : 0u);
+  ASPEN_TRY(env.open(path.c_str(), flags, options.mode));
   return env;
 }
 
@@ -59,11 +61,9 @@ Status Env::copy(const char* path, unsigned flags) {
   if (!path) return ASPEN_ERROR(EINVAL);
   const bool subdir = !(impl_->flags() & kNoSubdir);
   std::string target = subdir ? std::string(path) + "/data.mdb" : std::string(path);
-  int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) return ASPEN_ERROR(errno);
-  Status st = copy_fd(fd, flags);
-  if (::close(fd) != 0 && st.ok()) return ASPEN_ERROR(errno);
-  return st;
+  ASPEN_ASSIGN(os::File out, os::File::open(target, O_WRONLY | O_CREAT | O_EXCL, 0666));
+  ASPEN_TRY(copy_fd(out.fd(), flags));
+  return out.sync_all();
 }
 
 Status Env::copy_fd(int fd, unsigned flags) { return impl_->copy_to(fd, (flags & kCopyCompact) != 0); }
@@ -98,7 +98,7 @@ const char* version(int* major, int* minor, int* patch) {
   if (major) *major = 0;
   if (minor) *minor = 9;
   if (patch) *patch = 70;
-  return "LMDB 0.9.70: Aspen 0.1 (November 2026)";
+  return "LMDB 0.9.70: (Aspen 0.1.0, November 21, 2026)";
 }
 
 }  // namespace aspen

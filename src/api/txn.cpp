@@ -33,25 +33,39 @@ Status TxnRef::renew() {
   return impl_->renew();
 }
 
-Result<Dbi> TxnRef::open_db(const char* name, unsigned flags) { return impl_->open_db(name, flags); }
+Result<Dbi> TxnRef::open_db(const char* name, unsigned flags) {
+  if (!impl_) return ASPEN_ERROR(EINVAL);
+  return impl_->open_db(name, flags);
+}
 
 Result<Stat> TxnRef::stat(Dbi dbi) const {
+  if (!impl_) return ASPEN_ERROR(EINVAL);
   ASPEN_ASSIGN(txn::TreeStat s, impl_->stat(dbi));
   return Stat{s.page_size, s.depth, s.branch_pages, s.leaf_pages, s.overflow_pages, s.entries};
 }
 
-Result<unsigned> TxnRef::db_flags(Dbi dbi) const { return impl_->db_flags(dbi); }
-Status TxnRef::drop(Dbi dbi, bool del) { return impl_->drop(dbi, del); }
+Result<unsigned> TxnRef::db_flags(Dbi dbi) const {
+  if (!impl_) return ASPEN_ERROR(EINVAL);
+  return impl_->db_flags(dbi);
+}
+
+Status TxnRef::drop(Dbi dbi, bool del) {
+  if (!impl_) return ASPEN_ERROR(EINVAL);
+  return impl_->drop(dbi, del);
+}
 
 Status TxnRef::set_compare(Dbi dbi, CompareFn fn, const void* context) {
+  if (!impl_ || !fn) return ASPEN_ERROR(EINVAL);
   return impl_->set_compare(dbi, user_order(fn, context), false);
 }
 
 Status TxnRef::set_dupsort(Dbi dbi, CompareFn fn, const void* context) {
+  if (!impl_ || !fn) return ASPEN_ERROR(EINVAL);
   return impl_->set_compare(dbi, user_order(fn, context), true);
 }
 
 Result<Bytes> TxnRef::get(Dbi dbi, Bytes key) const {
+  if (!impl_) return ASPEN_ERROR(EINVAL);
   Bytes value;
   ASPEN_TRY(impl_->get(dbi, key, &value));
   return value;
@@ -62,17 +76,29 @@ Result<std::string_view> TxnRef::get(Dbi dbi, std::string_view key) const {
   return string_of(value);
 }
 
-Status TxnRef::put(Dbi dbi, Bytes key, Bytes value, unsigned flags) { return impl_->put(dbi, key, &value, flags); }
-Status TxnRef::put_raw(Dbi dbi, Bytes key, Bytes* value, unsigned flags) { return impl_->put(dbi, key, value, flags); }
+Status TxnRef::put(Dbi dbi, Bytes key, Bytes value, unsigned flags) { return put_raw(dbi, key, &value, flags); }
+
+Status TxnRef::put_raw(Dbi dbi, Bytes key, Bytes* value, unsigned flags) {
+  if (!impl_ || !value) return ASPEN_ERROR(EINVAL);
+  return impl_->put(dbi, key, value, flags);
+}
 
 Result<std::span<std::byte>> TxnRef::reserve(Dbi dbi, Bytes key, size_t size, unsigned flags) {
+  if (!impl_) return ASPEN_ERROR(EINVAL);
   Bytes space{static_cast<const std::byte*>(nullptr), size};
   ASPEN_TRY(impl_->put(dbi, key, &space, flags | kReserve));
   return std::span<std::byte>(const_cast<std::byte*>(space.data()), space.size());
 }
 
-Status TxnRef::del(Dbi dbi, Bytes key) { return impl_->del(dbi, key, nullptr); }
-Status TxnRef::del(Dbi dbi, Bytes key, Bytes value) { return impl_->del(dbi, key, &value); }
+Status TxnRef::del(Dbi dbi, Bytes key) {
+  if (!impl_) return ASPEN_ERROR(EINVAL);
+  return impl_->del(dbi, key, nullptr);
+}
+
+Status TxnRef::del(Dbi dbi, Bytes key, Bytes value) {
+  if (!impl_) return ASPEN_ERROR(EINVAL);
+  return impl_->del(dbi, key, &value);
+}
 
 Result<Cursor> TxnRef::cursor(Dbi dbi) {
   if (!impl_) return ASPEN_ERROR(EINVAL);

@@ -28,9 +28,11 @@ Status Environment::set_map_size(uint64_t bytes) {
   }
   // On an open environment with no transaction active: LMDB's rules (0 adopts the file's size; never below
   // what is in use). The new size is the bound; the map grows to it in place when the reservation allows.
-  const uint64_t used = (last_meta_.last_page + 1) * geometry_.page_size;
-  uint64_t size = bytes ? bytes : last_meta_.map_size;
+  ASPEN_ASSIGN(format::Meta newest, newest_meta());  // another process may have grown the file
+  const uint64_t used = (newest.last_page + 1) * geometry_.page_size;
+  uint64_t size = bytes ? bytes : newest.map_size;
   size = round_up(std::max(size, used), os::page_size());
+  if (!bytes && !map_size_set_) return grow_map(size, code::kMapResized);  // unbounded: keep growing on demand
   std::lock_guard<std::mutex> lock(map_mutex_);
   if (size > map_.reserved()) {
     ASPEN_ASSIGN(os::Mapping fresh, os::Mapping::reserve_and_map(data_file_.fd(), size, size,
@@ -105,15 +107,23 @@ Status Environment::map_file() {
 
 Status Environment::open(const std::string& path, unsigned flags, mode_t mode) {
   using namespace env_flag;
-  if (is_open() || (flags & ~(kChangeable | kChangeless))) return ASPEN_ERROR(EINVAL);
-  flags_ |= flags;
+  if (is_open() || (flags & ~(kChangeable | kChangeless | kPreviousSnapshot))) return ASPEN_ERROR(EINVAL);
+  previous_snapshot_.store((flags & kPreviousSnapshot) != 0, std::memory_order_release);
+  poisoned_.store(false, std::memory_order_release);  // MDB_PANIC lasts until the environment is reopened
+  // The buffer pool never grows while a transaction gives pages back (abort must not allocate).
+  free_buffers_.reserve(kPooledBuffers);
+  flags_ |= flags & ~kPreviousSnapshot;
   if (flags_ & kReadOnly) flags_ &= ~kWriteMap;
   path_ = path;
   Status st = open_files(path, mode);
+  // A writer on the previous snapshot would commit over the newest meta under other processes' feet.
+  if (st.ok() && previous_snapshot_.load() && !(flags_ & kReadOnly) && !readers_.exclusive() &&
+      !readers_.in_process())
+    st = ASPEN_ERROR(EBUSY);
   if (st.ok()) st = load_or_create_meta();
   if (st.ok()) st = map_file();
   if (st.ok() && !(flags_ & kNoTls)) {
-    if (pthread_key_create(&tls_key_, nullptr) != 0) st = ASPEN_ERROR(EAGAIN);
+    if (pthread_key_create(&tls_key_, &Environment::release_thread_slot) != 0) st = ASPEN_ERROR(EAGAIN);
     else have_tls_key_ = true;
   }
   if (st.ok() && readers_.exclusive()) {
@@ -132,8 +142,11 @@ Status Environment::open(const std::string& path, unsigned flags, mode_t mode) {
 
 void Environment::close() {
   if (have_tls_key_) {
-    pthread_key_delete(tls_key_);
+    pthread_key_delete(tls_key_);  // no destructor runs after this: the records are ours to free
     have_tls_key_ = false;
+    std::lock_guard<std::mutex> lock(thread_slots_mutex_);
+    for (ThreadSlot* record : thread_slots_) delete record;
+    thread_slots_.clear();
   }
   release_buffers();
   map_.unmap();

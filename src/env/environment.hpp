@@ -41,6 +41,10 @@ inline constexpr unsigned kNoTls = 0x200000;
 inline constexpr unsigned kNoLock = 0x400000;
 inline constexpr unsigned kNoReadahead = 0x800000;
 inline constexpr unsigned kNoMemInit = 0x1000000;
+// Beyond LMDB 0.9 (LMDB 1.0's MDB_PREVSNAPSHOT, same value): open the snapshot of the older meta page instead
+// of the newest one, for recovery by hand. Only at open; cleared by the first successful commit. A writable
+// open must be the only user of the environment (EBUSY otherwise).
+inline constexpr unsigned kPreviousSnapshot = 0x2000000;
 inline constexpr unsigned kChangeable = kNoSync | kNoMetaSync | kMapAsync | kNoMemInit;
 inline constexpr unsigned kChangeless = kFixedMap | kNoSubdir | kReadOnly | kWriteMap | kNoTls | kNoLock | kNoReadahead;
 }  // namespace env_flag
@@ -117,7 +121,7 @@ class Environment final : public txn::EnvHost {
   Status load_or_create_meta();
   Status map_file();
   Status create_new(size_t page_size);
-  Result<format::Meta> read_meta(int which) const;
+  Result<format::Meta> read_meta(int which, bool* sealed = nullptr) const;
   Result<format::Meta> newest_meta() const;
   Status write_meta(const format::Meta& meta);
   Status refresh_file_pages(uint64_t needed) const;
@@ -125,8 +129,15 @@ class Environment final : public txn::EnvHost {
   // the bound, MDB_MAP_RESIZED when another process grew the file past our reservation.
   Status grow_map(uint64_t bytes, int beyond_reservation_code);
   uint64_t map_size() const { return map_size_.load(std::memory_order_acquire); }
-  unsigned thread_slot() const;
-  void set_thread_slot(unsigned slot) const;
+  // A thread's reader slot, kept across its read transactions (LMDB's TLS slot) and freed when the thread
+  // exits; the environment owns the records so that close() can free them.
+  struct ThreadSlot {
+    Environment* env;
+    unsigned slot;
+  };
+  static void release_thread_slot(void* record);
+  ThreadSlot* thread_slot() const;
+  void set_thread_slot(unsigned slot);
   void release_buffers();
 
   std::string path_;
@@ -146,10 +157,15 @@ class Environment final : public txn::EnvHost {
   ReaderTable readers_;
   mutable std::atomic<uint64_t> file_pages_{0};
   std::atomic<bool> poisoned_{false};
+  std::atomic<bool> previous_snapshot_{false};  // kPreviousSnapshot in force (until the next commit)
   format::Meta last_meta_{};  // the newest meta, as the writer last saw it
   bool have_tls_key_ = false;
   pthread_key_t tls_key_{};
+  std::mutex thread_slots_mutex_;
+  std::vector<ThreadSlot*> thread_slots_;
+  std::atomic<uint64_t> writer_thread_{0};  // the thread running this env's write transaction, 0 if none
   std::mutex buffer_mutex_;
+  static constexpr size_t kPooledBuffers = 1024;  // single-page buffers kept for reuse
   std::vector<std::byte*> free_buffers_;
 };
 

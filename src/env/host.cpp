@@ -1,10 +1,12 @@
 // Environment as the host of its transactions (txn::EnvHost): snapshots, the writer lock, meta writes,
 // syncs and dirty-page buffers (layer: env).
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
 #include "env/environment.hpp"
+#include "os/io_hooks.hpp"
 #include "os/process.hpp"
 #include "page/page.hpp"
 #include "util/checksum.hpp"
@@ -34,27 +36,62 @@ Status Environment::refresh_file_pages(uint64_t needed) const {
   return ok_status();
 }
 
-unsigned Environment::thread_slot() const {
-  if (!have_tls_key_) return ~0u;
-  auto value = reinterpret_cast<uintptr_t>(pthread_getspecific(tls_key_));
-  return value ? static_cast<unsigned>(value - 1) : ~0u;
+Environment::ThreadSlot* Environment::thread_slot() const {
+  if (!have_tls_key_) return nullptr;
+  return static_cast<ThreadSlot*>(pthread_getspecific(tls_key_));
 }
 
-void Environment::set_thread_slot(unsigned slot) const {
-  if (have_tls_key_) pthread_setspecific(tls_key_, reinterpret_cast<void*>(uintptr_t{slot} + 1));
+void Environment::set_thread_slot(unsigned slot) {
+  if (!have_tls_key_) return;
+  if (ThreadSlot* mine = thread_slot()) {
+    mine->slot = slot;
+    return;
+  }
+  auto* record = new ThreadSlot{this, slot};
+  {
+    std::lock_guard<std::mutex> lock(thread_slots_mutex_);
+    thread_slots_.push_back(record);
+  }
+  pthread_setspecific(tls_key_, record);
+}
+
+// The TLS destructor: a thread that read from the environment exits, its slot goes back to the table.
+void Environment::release_thread_slot(void* value) {
+  auto* record = static_cast<ThreadSlot*>(value);
+  Environment* env = record->env;
+  std::lock_guard<std::mutex> lock(env->thread_slots_mutex_);
+  auto& all = env->thread_slots_;
+  all.erase(std::remove(all.begin(), all.end(), record), all.end());
+  if (env->readers_.slot_info(record->slot).pid == os::pid()) env->readers_.release_slot(record->slot);
+  delete record;
 }
 
 Result<txn::Snapshot> Environment::pin_snapshot(unsigned slot) {
   if (slot == ~0u) {
-    slot = thread_slot();
+    ThreadSlot* mine = thread_slot();
+    slot = mine ? mine->slot : ~0u;
     if (slot != ~0u && readers_.slot_info(slot).txnid != format::kIdleReader) return ASPEN_ERROR(code::kBadRslot);
-    if (slot == ~0u || readers_.slot_info(slot).pid == 0) {
+    if (slot == ~0u || readers_.slot_info(slot).pid != os::pid()) {
       ASPEN_ASSIGN(slot, readers_.acquire_slot());
       set_thread_slot(slot);
     }
+  } else if (readers_.slot_info(slot).txnid != format::kIdleReader) {
+    return ASPEN_ERROR(code::kBadRslot);  // renewing into a slot another transaction of this thread uses
   }
   for (int attempt = 0; attempt < kPinAttempts; ++attempt) {
-    const uint64_t txnid = readers_.pin_latest(slot);
+    uint64_t txnid;
+    if (previous_snapshot_.load(std::memory_order_acquire)) {
+      // MDB_PREVSNAPSHOT: pin the older meta's snapshot; the checks below catch a commit meanwhile.
+      Result<format::Meta> previous = newest_meta();
+      if (!previous.ok()) {
+        unpin_snapshot(slot, false);
+        return previous.error();
+      }
+      txnid = previous->txnid;
+      readers_.set_slot_txnid(slot, txnid);
+    } else {
+      txnid = readers_.pin_latest(slot);
+    }
     const std::byte* page = map_.data() + (txnid & 1) * geometry_.page_size;
     format::Meta meta;
     std::memcpy(&meta, page + format::kMetaOffset, sizeof meta);
@@ -85,7 +122,16 @@ void Environment::unpin_snapshot(unsigned slot, bool keep_slot) {
 uint64_t Environment::oldest_reader(uint64_t if_none) { return readers_.oldest_reader(if_none); }
 
 Result<format::Meta> Environment::begin_write() {
+  const uint64_t me = os::thread_id();
+  if (writer_thread_.load(std::memory_order_acquire) == me) return ASPEN_ERROR(EDEADLK);  // LMDB would hang
   ASPEN_ASSIGN(bool owner_died, readers_.lock_writer());
+  if (owner_died && writer_thread_.load(std::memory_order_acquire) != 0) {
+    // The dead owner was a write transaction of this very process: its state here is unknowable.
+    poisoned_.store(true, std::memory_order_release);
+    writer_thread_.store(0, std::memory_order_release);
+    readers_.unlock_writer();
+    return ASPEN_ERROR(code::kPanic);
+  }
   Result<format::Meta> meta = newest_meta();
   if (!meta.ok()) {
     readers_.unlock_writer();
@@ -100,10 +146,14 @@ Result<format::Meta> Environment::begin_write() {
     }
   }
   last_meta_ = *meta;
+  writer_thread_.store(me, std::memory_order_release);
   return meta;
 }
 
-void Environment::end_write() { readers_.unlock_writer(); }
+void Environment::end_write() {
+  writer_thread_.store(0, std::memory_order_release);
+  readers_.unlock_writer();
+}
 
 Status Environment::grow_map(uint64_t bytes, int beyond_reservation_code) {
   std::lock_guard<std::mutex> lock(map_mutex_);
@@ -160,6 +210,7 @@ Status Environment::commit_meta(const format::Meta& meta) {
   }
   readers_.publish_txnid(m.txnid);
   last_meta_ = m;
+  previous_snapshot_.store(false, std::memory_order_release);  // the new meta supersedes both old ones
   uint64_t pages = m.last_page + 1, seen = file_pages_.load();
   while (pages > seen && !file_pages_.compare_exchange_weak(seen, pages)) {
   }
@@ -173,7 +224,7 @@ std::byte* Environment::take_buffer(unsigned pages) {
     buffer = free_buffers_.back();
     free_buffers_.pop_back();
   } else {
-    buffer = static_cast<std::byte*>(std::aligned_alloc(64, psize * pages));
+    buffer = static_cast<std::byte*>(os::io().aligned_alloc(64, psize * pages));  // the allocation seam
     if (!buffer) return nullptr;
   }
   if (!(flags_ & env_flag::kNoMemInit)) {
@@ -184,7 +235,7 @@ std::byte* Environment::take_buffer(unsigned pages) {
 }
 
 void Environment::give_buffer(std::byte* buffer, unsigned pages) {
-  if (pages == 1 && free_buffers_.size() < 1024) {
+  if (pages == 1 && free_buffers_.size() < kPooledBuffers) {
     free_buffers_.push_back(buffer);
     return;
   }

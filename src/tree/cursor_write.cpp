@@ -214,7 +214,9 @@ Status Cursor::put_multiple(Bytes key, Bytes values, size_t value_size, size_t* 
 }
 
 Status Cursor::position_after_delete(Bytes deleted_key) {
-  if ((db_->root == kInvalidPage && !inline_root_) || stack_.depth == 0) {
+  // Only an empty tree leaves the cursor unpositioned; a rebalance may have emptied or shortened the stack
+  // (a root collapse), which the search below rebuilds.
+  if (db_->root == kInvalidPage && !inline_root_) {
     stack_.depth = 0;
     initialized_ = false;
     eof_ = true;
