@@ -41,3 +41,12 @@ test: test-release test-asan
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# The side-by-side benchmark (docs/BENCHMARKS.md): make bench [BENCH_ARGS="--values=100 --repeat=3"]
+BENCH_ARGS ?=
+.PHONY: bench deps-bench
+deps-bench:
+	@scripts/install-deps.sh bench
+
+bench: deps-bench
+	scripts/bench.sh $(BENCH_ARGS)

@@ -66,7 +66,7 @@ std::unique_ptr<Engine> open_fresh(RunContext& c, const std::string& name, Durab
   *dir = c.scratch->fresh_subdir(name, error);
   if (dir->empty()) return nullptr;
   std::unique_ptr<Engine> engine = create_engine(name);
-  EngineConfig config{*dir, c.data->value_size(), c.data->num_keys(), d};
+  EngineConfig config{*dir, c.data->value_size(), c.data->num_keys(), d, c.results->options.map_size};
   *error = engine->open(config);
   if (!error->empty()) {
     *error = "open: " + *error;

@@ -29,6 +29,7 @@ struct EngineConfig {
   size_t value_size = 100;  // every value has this size
   uint64_t num_keys = 0;    // how many keys the workload will hold at most (for map and cache sizes)
   Durability durability = Durability::kAsync;
+  uint64_t map_size = uint64_t{64} << 30;  // the map bound of the memory-mapped engines (aspen, lmdb)
 };
 
 // One write of a batch: a put of `value` under `key`, or a delete of `key` when `is_delete`.

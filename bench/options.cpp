@@ -135,6 +135,9 @@ std::string apply(Options* o, std::string_view name, std::string_view value, boo
   } else if (name == "--repeat") {
     if (!parse_count(value, &n) || n == 0 || n > 99) return "--repeat must be 1..99";
     o->repeat = static_cast<int>(n);
+  } else if (name == "--map-size") {
+    if (!parse_count(value, &n) || n < (1u << 20)) return "bad --map-size (bytes, K/M/G: powers of 1,000)";
+    o->map_size = n;
   } else if (name == "--seed") {
     if (!parse_count(value, &n)) return "bad --seed";
     o->seed = n;
@@ -164,6 +167,7 @@ engine, each engine's ratio to Aspen, and the machine's physical limits measured
   --sync-ops=N        fillrandsync: at most N durable commits (default: 2000)...
   --sync-seconds=S    ...and for at most S seconds (default: 3)
   --repeat=R          runs per result; the median is reported (default: 1; the targets use 3)
+  --map-size=N        map bound of aspen and lmdb in bytes (default: 64 GiB; valgrind needs less, e.g. 4G)
   --seed=N            seed of the keys, orders and values (default: 20240901)
   --dir=DIR           where the scratch directory goes (default: $TMPDIR or /tmp); removed on exit
   --json[=FILE]       also write the results as JSON to FILE (no FILE or '-': JSON on stdout, table on stderr)

@@ -15,6 +15,7 @@ struct Options {
   std::vector<size_t> value_sizes{100, 1000, 4096};
   uint64_t num_keys = 1'000'000;
   uint64_t seed = 20240901;
+  uint64_t map_size = uint64_t{64} << 30;  // aspen and lmdb
   int repeat = 1;  // runs per cell; the report shows the median
   WorkloadParams params;
   std::string dir;         // parent of the scratch directory; default $TMPDIR or /tmp

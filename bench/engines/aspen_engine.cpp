@@ -1,5 +1,5 @@
 // Aspen through its C++ API (bench adapter). Same settings as the liblmdb adapter: default flags plus
-// MDB_NOSYNC in async mode, no WRITEMAP, a 64 GiB map bound, mdb_get for point reads, a cursor for scans.
+// MDB_NOSYNC in async mode, no WRITEMAP, a 64 GiB map bound (--map-size), mdb_get for point reads, a cursor for scans.
 #include <memory>
 #include <string>
 
@@ -9,8 +9,6 @@
 
 namespace aspen::bench {
 namespace {
-
-constexpr uint64_t kMapSize = uint64_t{64} << 30;
 
 std::string describe(const char* what, int code) {
   return std::string(what) + ": " + aspen::error_message(code);
@@ -83,7 +81,7 @@ class AspenEngine final : public Engine {
 
   std::string open(const EngineConfig& config) override {
     EnvOptions options;
-    options.map_size = kMapSize;
+    options.map_size = config.map_size;
     options.max_readers = 126;
     options.flags = config.durability == Durability::kAsync ? unsigned{kNoSync} : 0u;
     Result<Env> env = Env::open(config.dir, options);
@@ -94,6 +92,7 @@ class AspenEngine final : public Engine {
     Result<Dbi> dbi = txn->open_db(nullptr, 0);
     if (!dbi.ok()) return describe("open_db", dbi.code());
     dbi_ = *dbi;
+    map_size_ = config.map_size;
     Status st = txn->commit();
     return st.ok() ? std::string() : describe("commit", st.code());
   }
@@ -117,11 +116,14 @@ class AspenEngine final : public Engine {
     return d == Durability::kAsync ? "MDB_NOSYNC: commit written to the OS, no sync"
                                    : "default: fdatasync data, write meta, fdatasync meta per commit";
   }
-  std::string settings_text() const override { return "C++ API, map bound 64 GiB, no WRITEMAP"; }
+  std::string settings_text() const override {
+    return "C++ API, map bound " + std::to_string(map_size_ >> 20) + " MiB, no WRITEMAP";
+  }
 
  private:
   Env env_;
   aspen::Dbi dbi_ = 0;
+  uint64_t map_size_ = 0;
 };
 
 }  // namespace

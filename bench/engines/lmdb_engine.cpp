@@ -1,7 +1,7 @@
 // liblmdb (Debian liblmdb-dev) through its C API (bench adapter). Compiled without Aspen's include path, so
 // <lmdb.h> is Debian's header, and linked to Debian's liblmdb alone: Aspen's own liblmdb.so.0 (lmdb_abi) is
 // never linked into aspen_bench. Settings mirror the Aspen adapter: MDB_NOSYNC in async mode, no WRITEMAP,
-// 64 GiB map, mdb_get for point reads, a cursor for scans.
+// 64 GiB map (--map-size), mdb_get for point reads, a cursor for scans.
 #include <lmdb.h>
 
 #include <memory>
@@ -12,8 +12,6 @@
 
 namespace aspen::bench {
 namespace {
-
-constexpr size_t kMapSize = size_t{64} << 30;
 
 std::string describe(const char* what, int rc) { return std::string(what) + ": " + mdb_strerror(rc); }
 
@@ -88,11 +86,12 @@ class LmdbEngine final : public Engine {
 
   std::string open(const EngineConfig& config) override {
     int rc = mdb_env_create(&env_);
-    if (rc == 0) rc = mdb_env_set_mapsize(env_, kMapSize);
+    if (rc == 0) rc = mdb_env_set_mapsize(env_, config.map_size);
     if (rc == 0) rc = mdb_env_set_maxreaders(env_, 126);
     unsigned flags = config.durability == Durability::kAsync ? MDB_NOSYNC : 0;
     if (rc == 0) rc = mdb_env_open(env_, config.dir.c_str(), flags, 0644);
     if (rc != 0) return describe("env_open", rc);
+    map_size_ = config.map_size;
     MDB_txn* txn = nullptr;
     rc = mdb_txn_begin(env_, nullptr, 0, &txn);
     if (rc != 0) return describe("txn_begin", rc);
@@ -133,12 +132,13 @@ class LmdbEngine final : public Engine {
                                    : "default: fdatasync data, write meta, fdatasync meta per commit";
   }
   std::string settings_text() const override {
-    return std::string(MDB_VERSION_STRING) + ", map 64 GiB, no WRITEMAP";
+    return std::string(MDB_VERSION_STRING) + ", map " + std::to_string(map_size_ >> 20) + " MiB, no WRITEMAP";
   }
 
  private:
   MDB_env* env_ = nullptr;
   MDB_dbi dbi_ = 0;
+  uint64_t map_size_ = 0;
 };
 
 }  // namespace
