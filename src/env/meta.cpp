@@ -23,8 +23,9 @@ format::MetaSeal seal_for(const format::Meta& meta) {
   return {format::kMetaSealMagic, meta.txnid, crc32c(&meta, sizeof meta)};
 }
 
-// Validates one meta page image (at least kMetaWriteEnd bytes).
-Status check_meta_page(const std::byte* page, format::Meta* out) {
+// Validates one meta page image (at least kMetaWriteEnd bytes). `*sealed` tells whether the page carries a
+// seal for its own txnid (an Aspen write) rather than none or an older one (liblmdb's, or a torn write).
+Status check_meta_page(const std::byte* page, format::Meta* out, bool* sealed = nullptr) {
   const auto* h = page::header(page);
   format::Meta meta;
   std::memcpy(&meta, page + format::kMetaOffset, sizeof meta);
@@ -40,29 +41,51 @@ Status check_meta_page(const std::byte* page, format::Meta* out) {
     return ASPEN_ERROR(code::kCorrupted);  // torn or damaged: the other meta is the valid one
   if (meta.last_page < format::kNumMetas - 1) return ASPEN_ERROR(code::kInvalid);
   *out = meta;
+  if (sealed) *sealed = seal.magic == format::kMetaSealMagic && seal.txnid == meta.txnid;
   return ok_status();
+}
+
+// The codes by which check_meta_page rejects a meta page's content (as opposed to failing to read it).
+bool meta_rejected(int code) {
+  return code == code::kInvalid || code == code::kCorrupted || code == code::kVersionMismatch;
 }
 
 }  // namespace
 
 // Reads meta `which` (0 or 1) with pread, so that it works before the map exists.
-Result<format::Meta> Environment::read_meta(int which) const {
+Result<format::Meta> Environment::read_meta(int which, bool* sealed) const {
   std::byte buffer[kMetaWriteEnd];
   uint64_t offset = which == 0 ? 0 : geometry_.page_size;
   ASPEN_ASSIGN(size_t got, data_file_.read_at(offset, buffer, sizeof buffer));
   if (got < sizeof buffer) return ASPEN_ERROR(code::kInvalid);
   format::Meta meta;
-  ASPEN_TRY(check_meta_page(buffer, &meta));
+  ASPEN_TRY(check_meta_page(buffer, &meta, sealed));
   return meta;
 }
 
-// The valid meta with the highest txnid (LMDB's mdb_env_pick_meta, plus the torn-meta check).
+// The valid meta with the highest txnid (LMDB's mdb_env_pick_meta, plus the torn-meta checks), or with
+// MDB_PREVSNAPSHOT until the next commit the other one (MDB_INVALID when the other one is not valid).
+//
+// Metas alternate: the two pages always hold consecutive txnids (equal ones right after creation or a copy),
+// whoever wrote them. A meta without a seal for its own txnid that claims to be more than one commit ahead of
+// a valid other meta is therefore a torn write whose txnid bytes mix old and new (e.g. the high bytes of N
+// over the low bytes of N-2: 0x2ff from 0x1ff and 0x201), not liblmdb's: it is rejected.
 Result<format::Meta> Environment::newest_meta() const {
-  Result<format::Meta> a = read_meta(0), b = read_meta(1);
+  bool sealed_a = false, sealed_b = false;
+  Result<format::Meta> a = read_meta(0, &sealed_a), b = read_meta(1, &sealed_b);
+  // A meta that could not be read (EIO ...) is not an invalid one: falling back would hide the newest commit.
+  for (const Result<format::Meta>* r : {&a, &b})
+    if (!r->ok() && !meta_rejected(r->code())) return r->error();
+  if (a.ok() && b.ok()) {
+    if (!sealed_a && a->txnid > b->txnid + 1) a = ASPEN_PAGE_ERROR(code::kCorrupted, 0);
+    else if (!sealed_b && b->txnid > a->txnid + 1) b = ASPEN_PAGE_ERROR(code::kCorrupted, 1);
+  }
+  const bool previous = previous_snapshot_.load(std::memory_order_acquire);
   if (!a.ok() && !b.ok()) return a.error();
-  if (!a.ok()) return b;
-  if (!b.ok()) return a;
-  return a->txnid >= b->txnid ? a : b;
+  if (!a.ok()) return previous ? Result<format::Meta>(ASPEN_ERROR(code::kInvalid)) : b;
+  if (!b.ok()) return previous ? Result<format::Meta>(ASPEN_ERROR(code::kInvalid)) : a;
+  const bool a_newest = a->txnid >= b->txnid;
+  return a_newest != previous ? a : b;
 }
 
 Status Environment::create_new(size_t page_size) {

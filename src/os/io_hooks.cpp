@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 
 namespace aspen::os {
 namespace {
@@ -23,9 +24,14 @@ void* real_mmap(void* addr, size_t len, int prot, int flags, int fd, off_t off) 
   return ::mmap(addr, len, prot, flags, fd, off);
 }
 int real_open(const char* path, int flags, mode_t mode) { return ::open(path, flags, mode); }
+void* real_mremap(void* addr, size_t old_len, size_t new_len, int flags) {
+  return ::mremap(addr, old_len, new_len, flags);
+}
+void* real_aligned_alloc(size_t alignment, size_t size) { return std::aligned_alloc(alignment, size); }
 
-const IoHooks kRealHooks = {real_pwrite, real_pwritev, real_pread,    real_fdatasync, real_fsync,
-                            real_msync,  real_ftruncate, real_fallocate, real_mmap,      real_open};
+const IoHooks kRealHooks = {real_pwrite, real_pwritev,   real_pread,     real_fdatasync, real_fsync,
+                            real_msync,  real_ftruncate, real_fallocate, real_mmap,      real_open,
+                            real_mremap, real_aligned_alloc};
 
 // The FaultInjector currently installed (at most one).
 std::atomic<FaultInjector*> g_injector{nullptr};
@@ -138,8 +144,24 @@ int hook_open(const char* path, int flags, mode_t mode) {
   return r;
 }
 
-const IoHooks kInjectorHooks = {hook_pwrite, hook_pwritev,   hook_pread,      hook_fdatasync, hook_fsync,
-                                hook_msync,  hook_ftruncate, hook_fallocate, hook_mmap,      hook_open};
+void* hook_mremap(void* addr, size_t old_len, size_t new_len, int flags) {
+  FaultInjector::Decision d;
+  void* r = should_fail(IoOp::kMremap, &d) ? MAP_FAILED : real_mremap(addr, old_len, new_len, flags);
+  trace(IoOp::kMremap, -1, old_len, new_len, r == MAP_FAILED ? -1 : 0);
+  return r;
+}
+
+void* hook_aligned_alloc(size_t alignment, size_t size) {
+  FaultInjector::Decision d;
+  void* r = should_fail(IoOp::kAlloc, &d) ? nullptr : real_aligned_alloc(alignment, size);
+  if (!r) errno = d.fail ? d.error : ENOMEM;
+  trace(IoOp::kAlloc, -1, 0, size, r ? 0 : -1);
+  return r;
+}
+
+const IoHooks kInjectorHooks = {hook_pwrite, hook_pwritev,   hook_pread,     hook_fdatasync, hook_fsync,
+                                hook_msync,  hook_ftruncate, hook_fallocate, hook_mmap,      hook_open,
+                                hook_mremap, hook_aligned_alloc};
 
 }  // namespace
 
@@ -156,8 +178,9 @@ void set_io_hooks(const IoHooks* hooks) {
 void reset_io_hooks() { set_io_hooks(nullptr); }
 
 const char* io_op_name(IoOp op) {
-  static const char* const kNames[] = {"pwrite", "pwritev",   "pread",     "fdatasync", "fsync",
-                                       "msync",  "ftruncate", "fallocate", "mmap",      "open"};
+  static const char* const kNames[] = {"pwrite",    "pwritev", "pread", "fdatasync", "fsync",  "msync",
+                                       "ftruncate", "fallocate", "mmap", "open",      "mremap", "alloc"};
+  static_assert(sizeof kNames / sizeof kNames[0] == static_cast<unsigned>(IoOp::kCount));
   unsigned i = static_cast<unsigned>(op);
   return i < static_cast<unsigned>(IoOp::kCount) ? kNames[i] : "?";
 }
@@ -186,6 +209,11 @@ void FaultInjector::fail_from(IoOp op, uint64_t nth, int error) {
 void FaultInjector::short_nth(IoOp op, uint64_t nth, size_t bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   rules_.push_back(Rule{op, nth, false, 0, bytes});
+}
+
+void FaultInjector::short_from(IoOp op, uint64_t nth, size_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  rules_.push_back(Rule{op, nth, true, 0, bytes});
 }
 
 void FaultInjector::clear() {

@@ -1,9 +1,11 @@
 // IoHooks: the one seam between Aspen and the kernel's I/O calls (layer: os).
 //
-// Every pwrite, pwritev, pread, fdatasync, fsync, msync, ftruncate, fallocate, mmap and open that Aspen issues
-// goes through io(), a table of function pointers that defaults to the real system calls. A test swaps the
-// table (set_io_hooks) to make the disk lie: fail the N-th write with ENOSPC, tear a write short, fail an
+// Every pwrite, pwritev, pread, fdatasync, fsync, msync, ftruncate, fallocate, mmap, mremap and open that Aspen
+// issues goes through io(), a table of function pointers that defaults to the real system calls. A test swaps
+// the table (set_io_hooks) to make the disk lie: fail the N-th write with ENOSPC, tear a write short, fail an
 // fsync with EIO, refuse an mmap with ENOMEM. FaultInjector is a ready-made table for that.
+// The table also holds the allocation seam: `aligned_alloc` gives the dirty-page buffers (the engine's large
+// allocations), so a test can make them fail (nullptr, errno ENOMEM) the same way.
 //
 // Contract of every hook: the same as the libc call it replaces (return -1 or MAP_FAILED and set errno),
 // except `fallocate`, which behaves like fallocate(2) with mode 0 (-1 and errno, not posix_fallocate's
@@ -38,6 +40,8 @@ struct IoHooks {
   int (*fallocate)(int fd, off_t off, off_t len);
   void* (*mmap)(void* addr, size_t len, int prot, int flags, int fd, off_t off);
   int (*open)(const char* path, int flags, mode_t mode);
+  void* (*mremap)(void* addr, size_t old_len, size_t new_len, int flags);
+  void* (*aligned_alloc)(size_t alignment, size_t size);  // memory from it is given back with free()
 };
 
 // The table of real system calls.
@@ -56,7 +60,7 @@ inline const IoHooks& io() { return *detail::g_io_hooks.load(std::memory_order_a
 
 // The kinds of call a test can count and fail.
 enum class IoOp : unsigned { kPwrite, kPwritev, kPread, kFdatasync, kFsync, kMsync, kFtruncate, kFallocate, kMmap,
-                             kOpen, kCount };
+                             kOpen, kMremap, kAlloc, kCount };
 const char* io_op_name(IoOp op);
 
 // One call seen by a FaultInjector with tracing on. `offset`/`length` are 0 where the call has none.
@@ -72,7 +76,8 @@ struct IoTraceEntry {
 // FaultInjector installs hooks that count every call by kind, optionally trace them, and apply fault rules:
 //   fail_nth(kPwrite, 2, ENOSPC)  -> the 2nd pwrite after installation returns -1/ENOSPC, others are real;
 //   fail_from(kFsync, 1, EIO)     -> every fsync from the 1st on fails;
-//   short_nth(kPwrite, 1, 100)    -> the 1st pwrite writes only its first 100 bytes and reports 100.
+//   short_nth(kPwrite, 1, 100)    -> the 1st pwrite writes only its first 100 bytes and reports 100;
+//   short_from(kPwrite, 1, 100)   -> every pwrite from the 1st on writes at most 100 bytes.
 // Counting starts at 1 with installation (or clear()). Rules apply to their own kind only. Construction
 // installs, destruction restores the previous table.
 class FaultInjector {
@@ -85,6 +90,7 @@ class FaultInjector {
   void fail_nth(IoOp op, uint64_t nth, int error);
   void fail_from(IoOp op, uint64_t nth, int error);
   void short_nth(IoOp op, uint64_t nth, size_t bytes);
+  void short_from(IoOp op, uint64_t nth, size_t bytes);
   // Drops every rule and resets the counters and the trace.
   void clear();
 

@@ -91,7 +91,7 @@ Status Mapping::extend(uint64_t new_size) {
   if (!valid() || new_size < size_) return ASPEN_ERROR(EINVAL);
   if (new_size == size_) return ok_status();
   if (reserved_ == 0) {
-    void* p = ::mremap(data_, size_, new_size, 0);
+    void* p = io().mremap(data_, size_, new_size, 0);
     if (p == MAP_FAILED) return ASPEN_ERROR(errno);
     size_ = new_size;
     return ok_status();
