@@ -33,6 +33,7 @@ compare_db() {
   done
   compare mdb_stat "$db/data.mdb" "-n -e"
   compare mdb_dump "$db/data.mdb" "-n -p"
+  if "$ASPEN" check -q "$db" >"$WORK/check.out"; then pass; else fail "aspen check $db: $(cat "$WORK/check.out")"; fi
 }
 
 # Both writers' files of one kind hold the same records: their dumps agree (the named databases' only, when

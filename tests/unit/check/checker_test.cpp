@@ -77,10 +77,9 @@ TEST(Checker, FreshEnvironmentPasses) {
   EXPECT_EQ(r.tree("MAIN_DBI")->entries, 0u);
 }
 
-// Engine bug, reported: a fresh environment opened without a map size records mm_mapsize 0 in both metas,
-// where liblmdb records its default 1 MiB; liblmdb then maps only the used pages and fails its first write
-// with MDB_MAP_FULL. Enable once env/meta.cpp writes the effective map size.
-TEST(Checker, DISABLED_FreshEnvironmentRecordsAMapSize) {
+// A fresh environment opened without a map size records LMDB's default map size (1 MiB), as liblmdb does;
+// a smaller one would make liblmdb map too little and fail its first write with MDB_MAP_FULL.
+TEST(Checker, FreshEnvironmentRecordsAMapSize) {
   TempDir dir;
   { ASSERT_TRUE(Env::open(dir.path()).ok()); }
   check_ok(dir.path());
@@ -272,6 +271,66 @@ TEST_F(CheckerTest, TruncatedFileIsReported) {
   r = damaged();
   EXPECT_EQ(r.count(ProblemKind::kMeta), 1u) << describe(r);
   EXPECT_EQ(r.meta_page, -1);
+}
+
+// Random puts and deletes over many transactions (small, large and overflow values; a plain and, with
+// `dupsort`, a DUPSORT named database): the checker must find every committed snapshot consistent. This is
+// the checker guarding the engine, not the other way round.
+void random_workload(bool dupsort) {
+  TempDir dir;
+  auto env = Env::open(dir.path(), {.map_size = 256 << 20, .max_dbs = 4});
+  ASSERT_TRUE(env.ok());
+  std::mt19937_64 rng(99);
+  for (int round = 0; round < 60; ++round) {
+    auto txn = env->begin_write();
+    ASSERT_TRUE(txn.ok());
+    auto named = txn->open_db("named", kCreate);
+    auto dups = txn->open_db("dups", kCreate | kDupSort);
+    ASSERT_TRUE(named.ok() && dups.ok());
+    for (int i = 0; i < 400; ++i) {
+      const std::string key = key_of(static_cast<int>(rng() % 3000));
+      const std::string dup_key = key.substr(0, 7), dup = "d" + std::to_string(rng() % 500);
+      const int op = static_cast<int>(rng() % (dupsort ? 6 : 4));
+      Status st;
+      if (op == 0)
+        st = txn->del(1, key);
+      else if (op == 1)
+        st = txn->put(*named, key, std::string(rng() % 5000, 'n'));
+      else if (op == 2)
+        st = txn->del(*named, key);
+      else if (op == 3)
+        st = txn->put(1, key, std::string(rng() % 300, 'm'));
+      else if (op == 4)
+        st = txn->put(*dups, dup_key, dup);
+      else if (rng() % 8 == 0)
+        st = txn->del(*dups, dup_key);
+      else
+        st = txn->del(*dups, bytes_of(dup_key), bytes_of(dup));
+      ASSERT_TRUE(st.ok() || st.code() == code::kNotFound) << error_message(st.code());
+    }
+    ASSERT_TRUE(txn->commit().ok());
+    if (round % 10 == 9) check_ok(dir.path());
+  }
+}
+
+TEST(Checker, RandomWorkloadsLeaveConsistentFiles) { random_workload(false); }
+
+// Whether this build runs under the sanitizers (ASPEN_SANITIZE), by the compilers' own macros.
+#if defined(__SANITIZE_ADDRESS__)
+#define ASPEN_CHECK_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASPEN_CHECK_TEST_SANITIZED 1
+#endif
+#endif
+
+TEST(Checker, RandomDupSortWorkloadsLeaveConsistentFiles) {
+#ifdef ASPEN_CHECK_TEST_SANITIZED
+  // Engine bug (reported): tree/cursor_dup.cpp reads sub-page headers through page::flags(), i.e. through a
+  // PageHeader* at a 2-byte aligned address inside a node, which UBSan rejects. Re-enable when fixed.
+  GTEST_SKIP() << "DUPSORT sub-pages trip UBSan in the engine (misaligned PageHeader access)";
+#endif
+  random_workload(true);
 }
 
 TEST(Checker, MissingFileIsAnError) { EXPECT_EQ(check_environment("/nonexistent/aspen/data.mdb").code(), ENOENT); }
