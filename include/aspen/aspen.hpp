@@ -106,6 +106,28 @@ struct EnvOptions {
   unsigned flags = 0;         // EnvFlags
   unsigned mode = 0644;
   bool previous_snapshot = false;  // the same as kPreviousSnapshot in flags
+  // Beyond LMDB: a lease for read transactions (Env::set_reader_lease). 0 = no limit of that kind.
+  uint32_t reader_lease_ms = 0;
+  uint32_t reader_lease_lag = 0;
+};
+
+// Beyond LMDB: who holds back page reuse (Env::health, `aspen stat --health`).
+struct Health {
+  uint64_t last_txnid = 0;        // the newest committed transaction
+  uint64_t oldest_txnid = 0;      // the oldest snapshot a reader pins; last_txnid when none
+  uint64_t reader_lag = 0;        // last_txnid - oldest_txnid
+  int oldest_pid = 0;             // process of the oldest reader (0: no reader pins a snapshot)
+  uint64_t oldest_thread = 0;
+  int64_t oldest_age_ms = -1;     // how long it has pinned it; -1 unknown (a liblmdb reader, or none)
+  bool oldest_leased = false;     // it has a reader lease (a writer may oust it)
+  unsigned readers_pinning = 0;   // reader slots pinning a snapshot
+  unsigned slots_used = 0;        // reader slots with an owner, pinning or idle
+  unsigned stale_slots = 0;       // slots of dead processes not cleared yet (reader_check clears them)
+  unsigned slots_high_water = 0;  // slots ever used since lock.mdb was initialised
+  unsigned max_readers = 0;
+  bool pages_known = false;       // the free list was read (false e.g. on a thread with a read txn open)
+  uint64_t free_pages = 0;        // pages listed in the free list
+  uint64_t pages_held_back = 0;   // of those, pages that readers keep from reuse
 };
 
 class TxnRef;
@@ -145,6 +167,14 @@ class Env {
   Status copy_fd(int fd, unsigned flags = 0);
   Result<int> reader_check();
   void reader_list(const std::function<void(const ReaderInfo&)>& fn) const;
+  // Beyond LMDB: a lease for the read transactions begun from now on. A writer that needs pages ousts a reader
+  // whose snapshot is older than `max_age_ms` or more than `max_lag` commits behind; the reader's next
+  // operation answers code::kOusted (and values it returned before must no longer be used). 0 = no limit of
+  // that kind; (0, 0), the default, = no lease. Only Aspen readers that set a lease are ever ousted, never a
+  // liblmdb reader sharing the environment. Before or after open.
+  Status set_reader_lease(uint32_t max_age_ms, uint32_t max_lag = 0);
+  // Beyond LMDB: reader lag, the oldest reader, slot use and pages held back.
+  Result<Health> health() const;
   void set_user_context(void* ctx);
   void* user_context() const;
 

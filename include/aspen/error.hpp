@@ -34,6 +34,11 @@ inline constexpr int kBadValsize = -30781;
 inline constexpr int kBadDbi = -30780;
 inline constexpr int kFirst = kKeyExist;
 inline constexpr int kLast = kBadDbi;
+// Aspen's own codes, beyond LMDB 0.9: outside LMDB's range (-30799..-30780, and what LMDB's later branches
+// added above it) and BerkeleyDB's (-30800..-30999).
+// A read transaction with a reader lease (Env::set_reader_lease) outlived it and a writer reclaimed its
+// snapshot: end (abort) the transaction and begin a new one. Values read through it must not be used.
+inline constexpr int kOusted = -30600;
 }  // namespace code
 
 class Error {

@@ -21,6 +21,7 @@ Result<Env> Env::open(const std::string& path, const EnvOptions& options) {
   if (options.map_size) ASPEN_TRY(env.set_map_size(options.map_size));
   ASPEN_TRY(env.set_max_readers(options.max_readers));
   ASPEN_TRY(env.set_max_dbs(options.max_dbs));
+  ASPEN_TRY(env.set_reader_lease(options.reader_lease_ms, options.reader_lease_lag));
   const unsigned flags = options.flags | (options.previous_snapshot ? kPreviousSnapshot : 0u);
   ASPEN_TRY(env.open(path.c_str(), flags, options.mode));
   return env;
@@ -69,6 +70,31 @@ Status Env::copy(const char* path, unsigned flags) {
 Status Env::copy_fd(int fd, unsigned flags) { return impl_->copy_to(fd, (flags & kCopyCompact) != 0); }
 
 Result<int> Env::reader_check() { return impl_->reader_check(); }
+
+Status Env::set_reader_lease(uint32_t max_age_ms, uint32_t max_lag) {
+  return impl_->set_reader_lease(max_age_ms, max_lag);
+}
+
+Result<Health> Env::health() const {
+  ASPEN_ASSIGN(env::EnvHealth h, impl_->health());
+  Health out;
+  out.last_txnid = h.last_txnid;
+  out.oldest_txnid = h.oldest_txnid;
+  out.reader_lag = h.reader_lag;
+  out.oldest_pid = h.oldest_pid;
+  out.oldest_thread = h.oldest_tid;
+  out.oldest_age_ms = h.oldest_age_ms;
+  out.oldest_leased = h.oldest_leased;
+  out.readers_pinning = h.readers_pinning;
+  out.slots_used = h.slots_used;
+  out.stale_slots = h.stale_slots;
+  out.slots_high_water = h.slots_high_water;
+  out.max_readers = h.max_readers;
+  out.pages_known = h.pages_known;
+  out.free_pages = h.free_pages;
+  out.pages_held_back = h.pages_held_back;
+  return out;
+}
 
 void Env::reader_list(const std::function<void(const ReaderInfo&)>& fn) const {
   impl_->reader_list([&](const env::ReaderInfo& r) { fn(ReaderInfo{r.pid, r.tid, r.txnid}); });

@@ -6,8 +6,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
+#include "env/lock_registry.hpp"
 #include "os/process.hpp"
+#include "txn/db_cursor.hpp"
 
 namespace aspen::env {
 namespace {
@@ -70,12 +73,13 @@ Status Environment::open_files(const std::string& path, mode_t mode) {
   options.no_lock = flags_ & env_flag::kNoLock;
   options.mode = mode;
   // Like LMDB: a writer creates the lock file first; a read-only opener needs the data file to exist first.
+  // One table per lock file per process (LockRegistry): a second Environment on it shares the first's.
   if (!read_only) {
-    ASPEN_ASSIGN(readers_, ReaderTable::open(lock_path, options));
+    ASPEN_ASSIGN(readers_, LockRegistry::open(lock_path, options));
   }
   ASPEN_ASSIGN(data_file_, os::File::open(data_path, read_only ? O_RDONLY : (O_RDWR | O_CREAT), mode));
   if (read_only) {
-    ASPEN_ASSIGN(readers_, ReaderTable::open(lock_path, options));
+    ASPEN_ASSIGN(readers_, LockRegistry::open(lock_path, options));
   }
   return ok_status();
 }
@@ -115,10 +119,16 @@ Status Environment::open(const std::string& path, unsigned flags, mode_t mode) {
   flags_ |= flags & ~kPreviousSnapshot;
   if (flags_ & kReadOnly) flags_ &= ~kWriteMap;
   path_ = path;
+  pid_ = os::pid();
+  fork_generation_ = os::fork_generation();
+  writer_thread_.store(0, std::memory_order_release);
+  // Held until the table is shared: another Environment of this process waits rather than joining a table
+  // whose first opener has not published the txnid yet.
+  LockRegistry::Guard registry;
   Status st = open_files(path, mode);
   // A writer on the previous snapshot would commit over the newest meta under other processes' feet.
-  if (st.ok() && previous_snapshot_.load() && !(flags_ & kReadOnly) && !readers_.exclusive() &&
-      !readers_.in_process())
+  if (st.ok() && previous_snapshot_.load() && !(flags_ & kReadOnly) && !readers_->exclusive() &&
+      !readers_->in_process())
     st = ASPEN_ERROR(EBUSY);
   if (st.ok()) st = load_or_create_meta();
   if (st.ok()) st = map_file();
@@ -126,10 +136,13 @@ Status Environment::open(const std::string& path, unsigned flags, mode_t mode) {
     if (pthread_key_create(&tls_key_, &Environment::release_thread_slot) != 0) st = ASPEN_ERROR(EAGAIN);
     else have_tls_key_ = true;
   }
-  if (st.ok() && readers_.exclusive()) {
-    readers_.publish_txnid(last_meta_.txnid);
-    st = readers_.share();
+  // The first opener publishes the newest txnid; so does every opener of a table of its own (MDB_NOLOCK, or
+  // MDB_RDONLY on a read-only file system), whose readers would otherwise pin txnid 0.
+  if (st.ok() && (readers_->exclusive() || readers_->in_process())) {
+    readers_->publish_txnid(last_meta_.txnid);
+    st = readers_->share();
   }
+  if (st.ok() && reader_lease().any()) st = readers_->enable_leases();
   if (!st.ok()) {
     close();
     return st;
@@ -145,13 +158,35 @@ void Environment::close() {
     pthread_key_delete(tls_key_);  // no destructor runs after this: the records are ours to free
     have_tls_key_ = false;
     std::lock_guard<std::mutex> lock(thread_slots_mutex_);
-    for (ThreadSlot* record : thread_slots_) delete record;
+    for (ThreadSlot* record : thread_slots_) {
+      // Our threads' slots go back now: the table may outlive us (another Environment of this process shares
+      // it). In a forked child they are the parent's, and stay.
+      if (readers_ && !forked() && readers_->slot_info(record->slot).pid == pid_)
+        readers_->release_slot(record->slot);
+      delete record;
+    }
     thread_slots_.clear();
   }
   release_buffers();
   map_.unmap();
-  readers_ = ReaderTable();
+  readers_.reset();  // the last Environment of this process on the lock file closes it
   data_file_.close();
+}
+
+ReaderTable& Environment::no_table() {
+  static ReaderTable* none = new ReaderTable();
+  return *none;
+}
+
+Status Environment::set_reader_lease(uint32_t max_age_ms, uint32_t max_lag) {
+  lease_age_ms_.store(max_age_ms, std::memory_order_relaxed);
+  lease_lag_.store(max_lag, std::memory_order_relaxed);
+  if (is_open() && (max_age_ms || max_lag)) return readers_->enable_leases();
+  return ok_status();
+}
+
+ReaderLease Environment::reader_lease() const {
+  return ReaderLease{lease_age_ms_.load(std::memory_order_relaxed), lease_lag_.load(std::memory_order_relaxed)};
 }
 
 Status Environment::set_flags(unsigned flags, bool on) {
@@ -183,7 +218,7 @@ Result<EnvInfo> Environment::info() {
   info.last_page = meta.last_page;
   info.last_txnid = meta.txnid;
   info.max_readers = max_readers();
-  info.num_readers = readers_.valid() ? readers_.num_readers() : 0;
+  info.num_readers = readers_ && readers_->valid() ? readers_->num_readers() : 0;
   return info;
 }
 
@@ -193,12 +228,56 @@ Status Environment::sync(bool force) {
 }
 
 Result<int> Environment::reader_check() {
-  if (!readers_.valid()) return 0;
-  return readers_.check_stale();
+  if (!readers_ || !readers_->valid()) return 0;
+  if (forked()) return ASPEN_ERROR(code::kPanic);
+  return readers_->check_stale();
 }
 
 void Environment::reader_list(const std::function<void(const ReaderInfo&)>& fn) const {
-  if (readers_.valid()) readers_.list(fn);
+  if (readers_ && readers_->valid()) readers_->list(fn);
+}
+
+Result<EnvHealth> Environment::health() {
+  if (!is_open()) return ASPEN_ERROR(EINVAL);
+  if (forked()) return ASPEN_ERROR(code::kPanic);
+  const ReaderSummary sum = readers_->summarize(os::monotonic_ms());
+  EnvHealth h;
+  h.last_txnid = sum.last_txnid;
+  h.oldest_txnid = sum.oldest_txnid;
+  h.reader_lag = sum.last_txnid - sum.oldest_txnid;
+  h.oldest_pid = sum.oldest_pid;
+  h.oldest_tid = sum.oldest_tid;
+  h.oldest_age_ms = sum.oldest_age_ms;
+  h.oldest_leased = sum.oldest_leased;
+  h.readers_pinning = sum.pinning;
+  h.slots_used = sum.used;
+  h.stale_slots = sum.stale;
+  h.slots_high_water = sum.high_water;
+  h.max_readers = sum.max_readers;
+  pages_held_back(&h);
+  return h;
+}
+
+// Sums the FREE_DBI records of the newest snapshot: all of them (free_pages), and those a reader keeps from
+// reuse (oldest_txnid <= key < last commit; the record of the last commit itself waits for the next one).
+void Environment::pages_held_back(EnvHealth* h) {
+  auto txn = txn::Transaction::begin(*this, nullptr, txn::kTxnReadOnly);
+  if (!txn.ok()) return;
+  auto cursor = txn::DbCursor::open(**txn, format::kFreeDbi);
+  if (!cursor.ok()) return;
+  const uint64_t last = (*txn)->id();
+  const uint64_t oldest = std::min(h->oldest_txnid, last);
+  Bytes key, data;
+  Status st = (*cursor)->get(tree::CursorOp::kFirst, &key, &data);
+  for (; st.ok(); st = (*cursor)->get(tree::CursorOp::kNext, &key, &data)) {
+    if (key.size() != sizeof(uint64_t) || data.size() < sizeof(uint64_t)) return;
+    uint64_t id, count;
+    std::memcpy(&id, key.data(), sizeof id);
+    std::memcpy(&count, data.data(), sizeof count);
+    h->free_pages += count;
+    if (id >= oldest && id < last) h->pages_held_back += count;
+  }
+  h->pages_known = st.code() == code::kNotFound;
 }
 
 }  // namespace aspen::env

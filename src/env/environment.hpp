@@ -7,7 +7,21 @@
 //
 // Thread-safety: configuration, open and close are not thread-safe. Once open, transactions may be begun
 // from any thread; read transactions run concurrently without locks; write transactions serialise on the
-// writer mutex in lock.mdb (shared with other processes, LMDB's included).
+// writer mutex in lock.mdb (shared with other processes, LMDB's included). set_reader_lease and health may
+// be called from any thread.
+//
+// Many processes (beyond LMDB, see env/reader_table.hpp and env/lock_registry.hpp):
+//   - Environments of one process on the same lock file share one ReaderTable (LockRegistry), so opening an
+//     environment twice in a process is safe; each Environment frees only the reader slots it claimed.
+//   - A thread's reader slot is freed when the thread exits (a TLS destructor, as in LMDB).
+//   - Fork: an Environment is usable only in the process that opened it. In a forked child every begin,
+//     renew, commit and operation of an inherited transaction answers MDB_PANIC (poisoned()), the inherited
+//     reader slots and writer mutex are left alone, and close() is safe; the child opens its own Environment.
+//   - Writer death: when the writer mutex's owner died, begin_write re-reads the metas and publishes the
+//     newest txnid; the dead transaction is simply gone. If the dead owner was a write transaction of this
+//     very Environment (a thread that exited inside it), the Environment is poisoned (MDB_PANIC), as in LMDB.
+//   - A writer that needs pages and finds a reader holding back reuse clears dead processes' slots and
+//     ousts readers whose lease expired (at most every kReclaimIntervalMs): oldest_reader().
 #pragma once
 
 #include <pthread.h>
@@ -15,6 +29,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -23,6 +38,7 @@
 #include "format/meta.hpp"
 #include "os/file.hpp"
 #include "os/mapping.hpp"
+#include "os/process.hpp"
 #include "txn/env_host.hpp"
 #include "txn/transaction.hpp"
 
@@ -59,8 +75,31 @@ struct EnvInfo {
   unsigned num_readers = 0;
 };
 
+// Readers and reuse, for `aspen stat --health` (Environment::health).
+struct EnvHealth {
+  uint64_t last_txnid = 0;        // the newest committed transaction
+  uint64_t oldest_txnid = 0;      // the oldest snapshot a reader pins; last_txnid when none
+  uint64_t reader_lag = 0;        // last_txnid - oldest_txnid: commits the oldest reader has not seen
+  pid_t oldest_pid = 0;           // the process of that reader (0: no reader pins a snapshot)
+  uint64_t oldest_tid = 0;        // its thread
+  int64_t oldest_age_ms = -1;     // how long it has pinned it; -1 unknown (a liblmdb reader, or none)
+  bool oldest_leased = false;     // it has a reader lease, so a writer may oust it
+  unsigned readers_pinning = 0;   // slots pinning a snapshot now
+  unsigned slots_used = 0;        // slots with an owner, pinning or idle
+  unsigned stale_slots = 0;       // slots of dead processes not cleared yet
+  unsigned slots_high_water = 0;  // slots ever used since lock.mdb was initialised
+  unsigned max_readers = 0;
+  bool pages_known = false;       // false when the free list could not be read (see health())
+  uint64_t free_pages = 0;        // pages listed in FREE_DBI
+  uint64_t pages_held_back = 0;   // of those, pages readers keep from reuse (records oldest <= K < last)
+};
+
 class Environment final : public txn::EnvHost {
  public:
+  // A writer looks for dead readers and expired leases at most this often (ms), and only when a reader holds
+  // back the pages it could reuse.
+  static constexpr uint64_t kReclaimIntervalMs = 20;
+
   Environment();
   ~Environment() override;
   Environment(const Environment&) = delete;
@@ -70,6 +109,12 @@ class Environment final : public txn::EnvHost {
   Status set_map_size(uint64_t bytes);
   Status set_max_readers(unsigned readers);
   Status set_max_dbs(unsigned dbs);
+  // Beyond LMDB: the lease of read transactions begun from now on (0 = no limit of that kind; both 0 = no
+  // lease, the default). A writer that needs pages ousts a reader whose snapshot is older than max_age_ms or
+  // more than max_lag commits behind; the reader's next operation fails with code::kOusted. Works before or
+  // after open. Errors: those of fcntl when the lease lock cannot be taken.
+  Status set_reader_lease(uint32_t max_age_ms, uint32_t max_lag);
+  ReaderLease reader_lease() const;
 
   // Opens (or creates) the environment at `path`: a directory holding data.mdb and lock.mdb, or with
   // MDB_NOSUBDIR the data file itself (lock file: path + "-lock").
@@ -81,7 +126,7 @@ class Environment final : public txn::EnvHost {
   unsigned flags() const { return flags_ & (env_flag::kChangeable | env_flag::kChangeless); }
   const std::string& path() const { return path_; }
   int fd() const { return data_file_.fd(); }
-  unsigned max_readers() const { return readers_.valid() ? readers_.max_readers() : max_readers_; }
+  unsigned max_readers() const { return readers_ && readers_->valid() ? readers_->max_readers() : max_readers_; }
   unsigned max_dbs() const { return max_dbs_; }
 
   Result<txn::TreeStat> stat();
@@ -90,7 +135,11 @@ class Environment final : public txn::EnvHost {
   Status copy_to(int fd, bool compact);
   Result<int> reader_check();
   void reader_list(const std::function<void(const ReaderInfo&)>& fn) const;
-  ReaderTable& readers() { return readers_; }
+  ReaderTable& readers() { return readers_ ? *readers_ : no_table(); }
+  // Beyond LMDB: reader lag, the oldest reader, slot use and the pages readers hold back. Begins a read
+  // transaction of its own to read the free list (pages_known = false when that fails, e.g. MDB_BAD_RSLOT on a
+  // thread that has a read transaction open without MDB_NOTLS). EINVAL when not open.
+  Result<EnvHealth> health();
 
   void* user_context = nullptr;
   // Kept for the C ABI (src/abi): the MDB_env handle that owns this environment (mdb_txn_env answers it) and
@@ -112,7 +161,7 @@ class Environment final : public txn::EnvHost {
   Status reserve_pages(uint64_t page_count) override;
   Status commit_meta(const format::Meta& meta) override;
   Status sync_data(bool force) override;
-  bool poisoned() const override { return poisoned_.load(std::memory_order_acquire); }
+  bool poisoned() const override { return poisoned_.load(std::memory_order_acquire) || forked(); }
   std::byte* take_buffer(unsigned pages) override;
   void give_buffer(std::byte* buffer, unsigned pages) override;
 
@@ -142,6 +191,11 @@ class Environment final : public txn::EnvHost {
 
   std::string path_;
   unsigned flags_ = 0;
+  static ReaderTable& no_table();
+  Result<unsigned> slot_for_new_reader(bool* claimed);
+  void abandon_pin(unsigned slot, bool claimed);
+  bool forked() const { return os::fork_generation() != fork_generation_; }
+  void pages_held_back(EnvHealth* health);
   // The map: a reservation of address space, of which the first map_size_ bytes map the file. The user's
   // mapsize (mdb_env_set_mapsize) is the bound; without one the map grows up to the reservation.
   std::atomic<uint64_t> map_size_{0};
@@ -154,7 +208,12 @@ class Environment final : public txn::EnvHost {
   txn::DbTable dbs_;
   os::File data_file_;
   os::Mapping map_;
-  ReaderTable readers_;
+  std::shared_ptr<ReaderTable> readers_;  // shared by the Environments of this process on one lock file
+  pid_t pid_ = 0;                          // the process that opened the environment
+  uint64_t fork_generation_ = 0;           // os::fork_generation() at open
+  std::atomic<uint32_t> lease_age_ms_{0};
+  std::atomic<uint32_t> lease_lag_{0};
+  uint64_t last_reclaim_ms_ = 0;           // writer only (under the writer mutex)
   mutable std::atomic<uint64_t> file_pages_{0};
   std::atomic<bool> poisoned_{false};
   std::atomic<bool> previous_snapshot_{false};  // kPreviousSnapshot in force (until the next commit)

@@ -55,28 +55,63 @@ void Environment::set_thread_slot(unsigned slot) {
   pthread_setspecific(tls_key_, record);
 }
 
-// The TLS destructor: a thread that read from the environment exits, its slot goes back to the table.
+// The TLS destructor: a thread that read from the environment exits, its slot goes back to the table. In a
+// forked child (a thread exiting there) the slot is the parent's: it stays.
 void Environment::release_thread_slot(void* value) {
   auto* record = static_cast<ThreadSlot*>(value);
   Environment* env = record->env;
   std::lock_guard<std::mutex> lock(env->thread_slots_mutex_);
   auto& all = env->thread_slots_;
   all.erase(std::remove(all.begin(), all.end(), record), all.end());
-  if (env->readers_.slot_info(record->slot).pid == os::pid()) env->readers_.release_slot(record->slot);
+  if (env->readers_ && !env->forked() && env->readers_->slot_info(record->slot).pid == env->pid_)
+    env->readers_->release_slot(record->slot);
   delete record;
 }
 
-Result<txn::Snapshot> Environment::pin_snapshot(unsigned slot) {
-  if (slot == ~0u) {
-    ThreadSlot* mine = thread_slot();
-    slot = mine ? mine->slot : ~0u;
-    if (slot != ~0u && readers_.slot_info(slot).txnid != format::kIdleReader) return ASPEN_ERROR(code::kBadRslot);
-    if (slot == ~0u || readers_.slot_info(slot).pid != os::pid()) {
-      ASPEN_ASSIGN(slot, readers_.acquire_slot());
-      set_thread_slot(slot);
+// The slot a new read transaction pins into: the thread's own (claimed on its first read), or with MDB_NOTLS
+// a fresh one (*claimed: the caller must free it if the pin fails).
+Result<unsigned> Environment::slot_for_new_reader(bool* claimed) {
+  *claimed = false;
+  if (!have_tls_key_) {
+    ASPEN_ASSIGN(unsigned fresh, readers_->acquire_slot());
+    *claimed = true;
+    return fresh;
+  }
+  ThreadSlot* mine = thread_slot();
+  if (mine) {
+    const ReaderInfo info = readers_->slot_info(mine->slot);
+    if (info.pid == pid_) {
+      if (info.txnid != format::kIdleReader) return ASPEN_ERROR(code::kBadRslot);  // one per thread
+      return mine->slot;
     }
-  } else if (readers_.slot_info(slot).txnid != format::kIdleReader) {
+    // Cleared under us (only if our liveness lock was lost): take a new one.
+  }
+  ASPEN_ASSIGN(unsigned slot, readers_->acquire_slot());
+  set_thread_slot(slot);
+  return slot;
+}
+
+// A pin that failed: the slot pins nothing; a slot claimed for it alone (MDB_NOTLS) is freed.
+void Environment::abandon_pin(unsigned slot, bool claimed) {
+  readers_->set_slot_txnid(slot, format::kIdleReader);
+  if (claimed) readers_->release_slot(slot);
+}
+
+Result<txn::Snapshot> Environment::pin_snapshot(unsigned slot) {
+  if (forked()) return ASPEN_ERROR(code::kPanic);  // the table's slots and locks are the parent's
+  bool claimed = false;
+  if (slot == ~0u) {
+    ASPEN_ASSIGN(slot, slot_for_new_reader(&claimed));
+  } else if (slot >= readers_->max_readers() || readers_->slot_info(slot).txnid != format::kIdleReader) {
     return ASPEN_ERROR(code::kBadRslot);  // renewing into a slot another transaction of this thread uses
+  }
+  const ReaderLease lease = reader_lease();
+  if (lease.any() && !readers_->leases_enabled()) {
+    Status enabled = readers_->enable_leases();
+    if (!enabled.ok()) {
+      abandon_pin(slot, claimed);
+      return enabled.error();
+    }
   }
   for (int attempt = 0; attempt < kPinAttempts; ++attempt) {
     uint64_t txnid;
@@ -84,13 +119,13 @@ Result<txn::Snapshot> Environment::pin_snapshot(unsigned slot) {
       // MDB_PREVSNAPSHOT: pin the older meta's snapshot; the checks below catch a commit meanwhile.
       Result<format::Meta> previous = newest_meta();
       if (!previous.ok()) {
-        unpin_snapshot(slot, false);
+        abandon_pin(slot, claimed);
         return previous.error();
       }
       txnid = previous->txnid;
-      readers_.set_slot_txnid(slot, txnid);
+      readers_->set_slot_txnid(slot, txnid);
     } else {
-      txnid = readers_.pin_latest(slot);
+      txnid = readers_->pin_latest(slot, os::monotonic_ms(), lease);
     }
     const std::byte* page = map_.data() + (txnid & 1) * geometry_.page_size;
     format::Meta meta;
@@ -103,47 +138,85 @@ Result<txn::Snapshot> Environment::pin_snapshot(unsigned slot) {
     if ((meta.last_page + 1) * geometry_.page_size > map_size()) {
       Status grown = grow_map((meta.last_page + 1) * geometry_.page_size, code::kMapResized);
       if (!grown.ok()) {
-        unpin_snapshot(slot, false);
+        abandon_pin(slot, claimed);
         return grown.error();
       }
     }
-    ASPEN_TRY(refresh_file_pages(meta.last_page + 1));
-    return txn::Snapshot{slot, meta};
+    Status refreshed = refresh_file_pages(meta.last_page + 1);
+    if (!refreshed.ok()) {
+      abandon_pin(slot, claimed);
+      return refreshed.error();
+    }
+    // Only an Aspen lease makes the snapshot oustable; the transaction then watches the slot.
+    uint64_t* pin_word = lease.any() && readers_->leases_enabled() ? readers_->pin_word(slot) : nullptr;
+    return txn::Snapshot{slot, meta, pin_word};
   }
-  unpin_snapshot(slot, false);
+  abandon_pin(slot, claimed);
   return ASPEN_ERROR(code::kBadRslot);
 }
 
 void Environment::unpin_snapshot(unsigned slot, bool keep_slot) {
-  readers_.set_slot_txnid(slot, format::kIdleReader);
-  if (!have_tls_key_ && !keep_slot) readers_.release_slot(slot);
+  if (forked()) return;  // the parent's slot: its snapshot is not ours to end
+  readers_->set_slot_txnid(slot, format::kIdleReader);
+  if (!have_tls_key_ && !keep_slot) readers_->release_slot(slot);
 }
 
-uint64_t Environment::oldest_reader(uint64_t if_none) { return readers_.oldest_reader(if_none); }
+// Beyond LMDB: when a reader holds back the pages this writer could reuse, clear the slots of dead processes
+// and oust readers whose lease expired, at most every kReclaimIntervalMs (the check costs one F_GETLK per
+// other process). Called under the writer mutex, so last_reclaim_ms_ needs no lock.
+uint64_t Environment::oldest_reader(uint64_t if_none) {
+  const uint64_t oldest = readers_->oldest_reader(if_none);
+  if (oldest >= if_none || forked()) return oldest;
+  const uint64_t now = os::monotonic_ms();
+  if (last_reclaim_ms_ != 0 && now - last_reclaim_ms_ < kReclaimIntervalMs) return oldest;
+  last_reclaim_ms_ = now;
+  int freed = 0;
+  Result<int> stale = readers_->check_stale();
+  if (stale.ok()) freed += stale.value();
+  freed += readers_->oust_expired(if_none, if_none, now);
+  return freed ? readers_->oldest_reader(if_none) : oldest;
+}
 
 Result<format::Meta> Environment::begin_write() {
+  if (forked()) return ASPEN_ERROR(code::kPanic);
   const uint64_t me = os::thread_id();
   if (writer_thread_.load(std::memory_order_acquire) == me) return ASPEN_ERROR(EDEADLK);  // LMDB would hang
-  ASPEN_ASSIGN(bool owner_died, readers_.lock_writer());
-  if (owner_died && writer_thread_.load(std::memory_order_acquire) != 0) {
-    // The dead owner was a write transaction of this very process: its state here is unknowable.
+  ASPEN_ASSIGN(bool owner_died, readers_->lock_writer());
+  if (writer_thread_.load(std::memory_order_acquire) != 0) {
+    // A write transaction of this very Environment never ended: its thread died holding the mutex (we got
+    // EOWNERDEAD, or another Environment of this process sharing the table did). Its state here is
+    // unknowable: poison, as LMDB does ("env is hosed if the dead thread was ours"), after publishing the
+    // newest committed txnid for everyone else.
+    if (owner_died) {
+      Result<format::Meta> newest = newest_meta();
+      if (newest.ok()) readers_->publish_txnid(newest->txnid);
+    }
     poisoned_.store(true, std::memory_order_release);
     writer_thread_.store(0, std::memory_order_release);
-    readers_.unlock_writer();
+    readers_->unlock_writer();
     return ASPEN_ERROR(code::kPanic);
   }
   Result<format::Meta> meta = newest_meta();
   if (!meta.ok()) {
-    readers_.unlock_writer();
+    readers_->unlock_writer();
     return meta;
   }
-  if (owner_died) readers_.publish_txnid(meta->txnid);
+  // The dead writer (another process) may have written its meta without publishing it: the newest meta is
+  // the truth, and its transaction, if it never reached the meta, is simply gone.
+  if (owner_died) readers_->publish_txnid(meta->txnid);
   if ((meta->last_page + 1) * geometry_.page_size > map_size()) {
     Status grown = grow_map((meta->last_page + 1) * geometry_.page_size, code::kMapResized);
     if (!grown.ok()) {
-      readers_.unlock_writer();
+      readers_->unlock_writer();
       return grown.error();
     }
+  }
+  // Another process (liblmdb or Aspen) may have grown the file since we last looked: pages below its end are
+  // readable, and the write transaction must see them (else MDB_PAGE_NOTFOUND on its own committed pages).
+  Status refreshed = refresh_file_pages(meta->last_page + 1);
+  if (!refreshed.ok()) {
+    readers_->unlock_writer();
+    return refreshed.error();
   }
   last_meta_ = *meta;
   writer_thread_.store(me, std::memory_order_release);
@@ -151,8 +224,12 @@ Result<format::Meta> Environment::begin_write() {
 }
 
 void Environment::end_write() {
+  if (forked()) return;  // the mutex is held by the parent's thread: only it may unlock
+  // Only the thread that began the write transaction holds the mutex. Another thread ending it (a dead
+  // writer's leftover transaction after MDB_PANIC, or a misuse) has nothing to unlock.
+  if (writer_thread_.load(std::memory_order_acquire) != os::thread_id()) return;
   writer_thread_.store(0, std::memory_order_release);
-  readers_.unlock_writer();
+  readers_->unlock_writer();
 }
 
 Status Environment::grow_map(uint64_t bytes, int beyond_reservation_code) {
@@ -208,7 +285,7 @@ Status Environment::commit_meta(const format::Meta& meta) {
     poisoned_.store(true, std::memory_order_release);
     return st;
   }
-  readers_.publish_txnid(m.txnid);
+  readers_->publish_txnid(m.txnid);
   last_meta_ = m;
   previous_snapshot_.store(false, std::memory_order_release);  // the new meta supersedes both old ones
   uint64_t pages = m.last_page + 1, seen = file_pages_.load();

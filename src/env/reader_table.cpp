@@ -38,7 +38,9 @@ ReaderTable::ReaderTable(ReaderTable&& other) noexcept
       max_readers_(std::exchange(other.max_readers_, 0)),
       exclusive_(std::exchange(other.exclusive_, false)),
       in_process_(std::exchange(other.in_process_, false)),
-      pid_locked_(std::exchange(other.pid_locked_, 0)) {}
+      pid_locked_(std::exchange(other.pid_locked_, 0)),
+      opened_by_(std::exchange(other.opened_by_, 0)),
+      leases_enabled_(other.leases_enabled_.exchange(false)) {}
 
 ReaderTable& ReaderTable::operator=(ReaderTable&& other) noexcept {
   if (this != &other) {
@@ -49,6 +51,8 @@ ReaderTable& ReaderTable::operator=(ReaderTable&& other) noexcept {
     exclusive_ = std::exchange(other.exclusive_, false);
     in_process_ = std::exchange(other.in_process_, false);
     pid_locked_ = std::exchange(other.pid_locked_, 0);
+    opened_by_ = std::exchange(other.opened_by_, 0);
+    leases_enabled_.store(other.leases_enabled_.exchange(false));
   }
   return *this;
 }
@@ -56,11 +60,14 @@ ReaderTable& ReaderTable::operator=(ReaderTable&& other) noexcept {
 ReaderTable::~ReaderTable() { close(); }
 
 void ReaderTable::close() {
-  if (map_.valid()) release_own_slots();
+  // In a forked child the slots under the child's pid may belong to another table of the child on the same
+  // file, and the inherited ones are the parent's: leave them all alone.
+  if (map_.valid() && opened_here()) release_own_slots();
   map_.unmap();
-  file_.close();  // drops the byte-0 and pid locks
+  file_.close();  // drops the byte-0 and pid locks (unless release_fd() took the descriptor)
   exclusive_ = false;
   pid_locked_ = 0;
+  leases_enabled_.store(false);
 }
 
 Result<ReaderTable> ReaderTable::open(const std::string& lock_path, const ReaderTableOptions& options) {
@@ -72,6 +79,7 @@ Result<ReaderTable> ReaderTable::open(const std::string& lock_path, const Reader
     return file.error();
   }
   ReaderTable table;
+  table.opened_by_ = os::pid();
   table.file_ = std::move(file).value();
   Status first = os::lock_range(table.file_.fd(), 0, 1, os::LockMode::kExclusive, false);
   if (first.ok()) {
@@ -102,6 +110,7 @@ Status ReaderTable::map_and_setup(uint64_t size) {
 
 Result<ReaderTable> ReaderTable::open_in_process(unsigned max_readers) {
   ReaderTable table;
+  table.opened_by_ = os::pid();
   table.in_process_ = true;
   table.max_readers_ = max_readers;
   ASPEN_ASSIGN(table.map_, os::Mapping::anonymous(format::lock_file_size(max_readers)));
@@ -219,6 +228,7 @@ unsigned ReaderTable::claim_free_slot() {
   atomic_word(s->pid).store(0, std::memory_order_relaxed);
   atomic_word(s->txnid).store(kIdleReader, std::memory_order_relaxed);
   atomic_word(s->tid).store(os::thread_id(), std::memory_order_relaxed);
+  clear_record(i);  // a previous owner's record must never describe this one
   if (i == nr) atomic_word(header()->num_readers).store(nr + 1, std::memory_order_release);
   atomic_word(s->pid).store(static_cast<uint64_t>(static_cast<uint32_t>(os::pid())), std::memory_order_release);
   return i;
@@ -240,6 +250,7 @@ Result<unsigned> ReaderTable::acquire_slot() {
 
 void ReaderTable::release_slot(unsigned i) {
   assert(i < max_readers_);
+  clear_record(i);
   atomic_word(slot(i)->txnid).store(kIdleReader, std::memory_order_release);
   atomic_word(slot(i)->pid).store(0, std::memory_order_release);
 }
@@ -294,6 +305,7 @@ int ReaderTable::clear_pid_slots(pid_t dead, unsigned from) {
   unsigned n = num_readers();
   for (unsigned j = from; j < n; ++j) {
     if (slot_pid(j) != dead) continue;
+    clear_record(j);
     atomic_word(slot(j)->pid).store(0, std::memory_order_release);
     ++count;
   }
@@ -326,8 +338,136 @@ void ReaderTable::release_own_slots() {
   pid_t self = os::pid();
   unsigned n = num_readers();
   for (unsigned i = 0; i < n; ++i) {
-    if (slot_pid(i) == self) atomic_word(slot(i)->pid).store(0, std::memory_order_release);
+    if (slot_pid(i) != self) continue;
+    clear_record(i);
+    atomic_word(slot(i)->pid).store(0, std::memory_order_release);
   }
+}
+
+// --- reader records and leases (protocol step 5) --------------------------------------------------------
+
+void ReaderTable::clear_record(unsigned i) {
+  atomic_word(slot(i)->record.magic).store(0, std::memory_order_release);
+}
+
+// The seqlock's writer side: seq odd, fields, seq even. Only the slot's owner writes, so plain increments do.
+uint64_t ReaderTable::pin_latest(unsigned i, uint64_t now_ms, const ReaderLease& lease) {
+  assert(i < max_readers_);
+  format::ReaderRecord& r = slot(i)->record;
+  auto seq = atomic_word(r.seq);
+  uint32_t s = seq.load(std::memory_order_relaxed) | 1u;
+  seq.store(s, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  const uint64_t txnid = pin_latest(i);
+  const bool leased = lease.any() && leases_enabled();
+  atomic_word(r.txnid).store(txnid, std::memory_order_relaxed);
+  atomic_word(r.pinned_at).store(now_ms, std::memory_order_relaxed);
+  atomic_word(r.max_age_ms).store(leased ? lease.max_age_ms : 0, std::memory_order_relaxed);
+  atomic_word(r.max_lag).store(leased ? lease.max_lag : 0, std::memory_order_relaxed);
+  atomic_word(r.magic).store(format::kReaderRecordMagic, std::memory_order_relaxed);
+  seq.store(s + 1, std::memory_order_release);
+  return txnid;
+}
+
+// The seqlock's reader side. False when the record is absent, being rewritten, or changed meanwhile.
+bool ReaderTable::read_record(unsigned i, format::ReaderRecord* out) const {
+  format::ReaderRecord& r = slot(i)->record;
+  const uint32_t before = atomic_word(r.seq).load(std::memory_order_acquire);
+  if (before & 1u) return false;
+  out->magic = atomic_word(r.magic).load(std::memory_order_relaxed);
+  out->txnid = atomic_word(r.txnid).load(std::memory_order_relaxed);
+  out->pinned_at = atomic_word(r.pinned_at).load(std::memory_order_relaxed);
+  out->max_age_ms = atomic_word(r.max_age_ms).load(std::memory_order_relaxed);
+  out->max_lag = atomic_word(r.max_lag).load(std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  const uint32_t after = atomic_word(r.seq).load(std::memory_order_relaxed);
+  return before == after && out->magic == format::kReaderRecordMagic;
+}
+
+bool ReaderTable::pinned(unsigned i, uint64_t txnid) const {
+  std::atomic_thread_fence(std::memory_order_acquire);
+  return atomic_word(slot(i)->txnid).load(std::memory_order_relaxed) == txnid;
+}
+
+Status ReaderTable::enable_leases() {
+  if (leases_enabled()) return ok_status();
+  if (!in_process_) {
+    ASPEN_TRY(os::lock_range(file_.fd(), kLeaseLockBase + static_cast<uint64_t>(os::pid()), 1,
+                             os::LockMode::kExclusive, false));
+  }
+  leases_enabled_.store(true, std::memory_order_release);
+  return ok_status();
+}
+
+// Whether `pid` agreed to leases: it holds its lease lock (for this process: we took ours). A failing F_GETLK
+// means "no": never oust on doubt.
+bool ReaderTable::lease_holder(pid_t pid) const {
+  if (pid == os::pid()) return leases_enabled();
+  if (in_process_) return false;
+  auto held = os::range_locked_by_other(file_.fd(), kLeaseLockBase + static_cast<uint64_t>(pid), 1);
+  return held.ok() && held.value();
+}
+
+namespace {
+
+bool lease_expired(const format::ReaderRecord& r, uint64_t last_txnid, uint64_t now_ms) {
+  if (r.max_age_ms && now_ms >= r.pinned_at && now_ms - r.pinned_at >= r.max_age_ms) return true;
+  return r.max_lag && last_txnid > r.txnid && last_txnid - r.txnid > r.max_lag;
+}
+
+}  // namespace
+
+int ReaderTable::oust_expired(uint64_t last_txnid, uint64_t below, uint64_t now_ms) {
+  int ousted = 0;
+  const unsigned n = num_readers();
+  for (unsigned i = 0; i < n; ++i) {
+    const pid_t pid = slot_pid(i);
+    if (pid == 0) continue;
+    auto txnid = atomic_word(slot(i)->txnid);
+    uint64_t pinned_txnid = txnid.load(std::memory_order_seq_cst);
+    if (pinned_txnid >= below) continue;  // idle slots (~0) too
+    format::ReaderRecord r;
+    if (!read_record(i, &r) || r.txnid != pinned_txnid || !lease_expired(r, last_txnid, now_ms)) continue;
+    if (!lease_holder(pid)) continue;
+    if (txnid.compare_exchange_strong(pinned_txnid, kIdleReader, std::memory_order_seq_cst)) ++ousted;
+  }
+  if (ousted) std::atomic_thread_fence(std::memory_order_seq_cst);
+  return ousted;
+}
+
+ReaderSummary ReaderTable::summarize(uint64_t now_ms) const {
+  ReaderSummary sum;
+  sum.last_txnid = last_txnid();
+  sum.oldest_txnid = sum.last_txnid;
+  sum.high_water = num_readers();
+  sum.max_readers = max_readers_;
+  const pid_t self = os::pid();
+  unsigned oldest_slot = ~0u;
+  for (unsigned i = 0; i < sum.high_water; ++i) {
+    ReaderInfo info = slot_info(i);
+    if (info.pid == 0) continue;
+    ++sum.used;
+    if (!in_process_ && info.pid != self && !pid_alive(info.pid)) ++sum.stale;
+    if (info.txnid == kIdleReader) continue;
+    ++sum.pinning;
+    if (oldest_slot == ~0u || info.txnid < sum.oldest_txnid) {
+      oldest_slot = i;
+      sum.oldest_txnid = std::min(info.txnid, sum.oldest_txnid);
+      sum.oldest_pid = info.pid;
+      sum.oldest_tid = info.tid;
+    }
+  }
+  format::ReaderRecord r;
+  if (oldest_slot != ~0u && read_record(oldest_slot, &r) && r.txnid == sum.oldest_txnid) {
+    sum.oldest_age_ms = now_ms >= r.pinned_at ? static_cast<int64_t>(now_ms - r.pinned_at) : 0;
+    sum.oldest_leased = (r.max_age_ms || r.max_lag) && lease_holder(sum.oldest_pid);
+  }
+  return sum;
+}
+
+Result<os::FileId> ReaderTable::identity() const {
+  if (in_process_ || !file_.valid()) return ASPEN_ERROR(ENOENT);
+  return file_.identity();
 }
 
 }  // namespace aspen::env

@@ -8,7 +8,8 @@
 //     48    8 txnid: the last committed transaction (a cache of the newest meta)
 //     56    4 num_readers: high-water mark of used reader slots, never decremented
 //     64   40 writer mutex (process-shared robust pthread_mutex_t), padded to 64 bytes
-//    128    - reader slots, 64 bytes each: txnid @0 (~0 when idle), pid @8 (4 bytes, pid_t), tid @16
+//    128    - reader slots, 64 bytes each: txnid @0 (~0 when idle), pid @8 (4 bytes, pid_t), tid @16,
+//             and (beyond LMDB) Aspen's reader record @24 in the 40 bytes LMDB never reads or writes
 // File size = 128 + 64 * max_readers (8192 for the default 126 readers).
 #pragma once
 
@@ -31,13 +32,37 @@ struct LockHeader {
   unsigned char unused1[kCacheLine - kPthreadMutexSize];
 };
 
+// Beyond LMDB: Aspen's record of a reader, in the padding of its slot (LMDB 0.9 pads MDB_reader to a cache line
+// and never reads or writes those bytes, nor clears them when it claims a slot). Written only by the Aspen
+// process that owns the slot; read by writers to learn the reader's age and lease (env/reader_table.hpp).
+// OFFSET (in the slot) SIZE MEANING
+//     24    4 magic = kReaderRecordMagic while the record is meaningful (cleared when Aspen claims/frees the slot)
+//     28    4 seq: even when stable, odd while the owner rewrites the record (a seqlock)
+//     32    8 txnid: the snapshot the record describes; it is about the current pin only while it equals the
+//             slot's txnid
+//     40    8 pinned_at: os::monotonic_ms() when that snapshot was pinned
+//     48    4 max_age_ms: the reader's lease, 0 = no age limit
+//     52    4 max_lag: the reader's lease in transactions (last committed - txnid), 0 = no lag limit
+//     56    8 reserved, 0
+struct ReaderRecord {
+  uint32_t magic;
+  uint32_t seq;
+  uint64_t txnid;
+  uint64_t pinned_at;
+  uint32_t max_age_ms;
+  uint32_t max_lag;
+  uint64_t reserved;
+};
+inline constexpr uint32_t kReaderRecordMagic = 0x4C505341;  // "ASPL"
+
 struct ReaderSlot {
   uint64_t txnid;     // snapshot in use, ~0 when the slot holds no transaction
   uint32_t pid;       // owning process (pid_t), 0 when the slot is free
   uint32_t pid_pad;   // never written by LMDB: not part of the pid
   uint64_t tid;       // owning thread (pthread_t)
-  unsigned char unused[kCacheLine - 24];
+  ReaderRecord record;  // Aspen only; LMDB's padding
 };
+static_assert(offsetof(ReaderSlot, record) == 24);
 
 inline constexpr uint64_t kIdleReader = ~uint64_t{0};
 inline constexpr size_t kLockHeaderSize = 128;

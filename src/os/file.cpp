@@ -54,6 +54,18 @@ Result<uint64_t> File::size() const {
   return static_cast<uint64_t>(st.st_size);
 }
 
+Result<FileId> File::identity() const {
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) return ASPEN_ERROR(errno);
+  return FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+}
+
+Result<FileId> identity_of(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return ASPEN_ERROR(errno);
+  return FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+}
+
 Result<size_t> File::read_at(uint64_t off, void* buf, size_t n) const {
   auto* out = static_cast<unsigned char*>(buf);
   size_t done = 0;

@@ -28,6 +28,13 @@
 
 namespace aspen::os {
 
+// Which file a path or descriptor names: equal ids mean the same inode.
+struct FileId {
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+  bool operator==(const FileId&) const = default;
+};
+
 class File {
  public:
   File() = default;
@@ -47,6 +54,8 @@ class File {
 
   // The file's current size in bytes (fstat).
   Result<uint64_t> size() const;
+  // The file's identity (fstat's st_dev, st_ino).
+  Result<struct FileId> identity() const;
 
   // Reads up to `n` bytes at `off`, looping until `n` bytes or end of file. Returns the bytes read (fewer
   // than `n` only at end of file).
@@ -84,6 +93,9 @@ class File {
   int fd_ = -1;
 };
 
+// The identity of the file `path` names (stat, following symlinks), without opening it: opening and closing
+// a second descriptor of lock.mdb would drop this process's locks on it. ENOENT when it does not exist.
+Result<FileId> identity_of(const std::string& path);
 // True if `path` names an existing file or directory; errors other than ENOENT/ENOTDIR are returned.
 Result<bool> exists(const std::string& path);
 // Creates directory `path` with `mode` unless it already exists as a directory (EEXIST on a non-directory is

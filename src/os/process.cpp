@@ -2,8 +2,10 @@
 #include "os/process.hpp"
 
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 
 namespace aspen::os {
@@ -27,5 +29,25 @@ size_t page_size() {
 }
 
 bool forked_since(pid_t recorded) { return pid() != recorded; }
+
+namespace {
+
+std::atomic<uint64_t> g_fork_generation{0};
+
+void count_fork_in_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+}  // namespace
+
+uint64_t fork_generation() {
+  static const bool registered = [] { return ::pthread_atfork(nullptr, nullptr, count_fork_in_child) == 0; }();
+  (void)registered;
+  return g_fork_generation.load(std::memory_order_relaxed);
+}
+
+uint64_t monotonic_ms() {
+  struct timespec ts;
+  if (::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0) ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
 
 }  // namespace aspen::os

@@ -28,4 +28,14 @@ size_t page_size();
 // True when the calling process is not the one whose pid was `recorded`, i.e. we are a forked child.
 bool forked_since(pid_t recorded);
 
+// How many fork()s separate this process from the original one: 0 in a process that never forked since its
+// first call, incremented in the child by a pthread_atfork handler (registered by the first call). Cheap
+// (one relaxed load), so hot paths may compare it with a value recorded at open to detect a forked child.
+// Children made without fork() handlers (vfork, raw clone) are not counted.
+uint64_t fork_generation();
+
+// Milliseconds of CLOCK_MONOTONIC_COARSE (system-wide: comparable between processes of one boot; resolution
+// a few ms). For reader ages and leases.
+uint64_t monotonic_ms();
+
 }  // namespace aspen::os

@@ -47,7 +47,9 @@ Status DbCursor::renew(Transaction& txn) {
 Status DbCursor::get(tree::CursorOp op, Bytes* key, Bytes* data) {
   if (!txn_) return ASPEN_ERROR(EINVAL);
   ASPEN_TRY(txn_->check_usable());
-  return cursor_->get(op, key, data);
+  Status st = cursor_->get(op, key, data);
+  if (txn_->leased()) ASPEN_TRY(txn_->check_snapshot());  // the read raced with no ousting
+  return st;
 }
 
 Status DbCursor::put(Bytes key, Bytes* data, unsigned flags) {
@@ -85,7 +87,9 @@ Status DbCursor::count(size_t* out) {
   // LMDB answers MDB_INCOMPATIBLE for a database without duplicates before it looks at the transaction.
   if (!(cursor_->db().flags & format::kDbDupSort)) return ASPEN_ERROR(code::kIncompatible);
   ASPEN_TRY(txn_->check_usable());
-  return cursor_->count(out);
+  Status st = cursor_->count(out);
+  if (txn_->leased()) ASPEN_TRY(txn_->check_snapshot());
+  return st;
 }
 
 }  // namespace aspen::txn

@@ -22,10 +22,13 @@ struct Geometry {
   unsigned env_flags = 0;  // MDB_* environment flags in force
 };
 
-// A pinned snapshot: the reader slot that holds it and the meta it reads.
+// A pinned snapshot: the reader slot that holds it and the meta it reads. With a reader lease (beyond LMDB) a
+// writer may oust the snapshot: `pin_word` then points at the slot's txnid word in lock.mdb, which holds
+// meta.txnid for as long as the snapshot is protected; the transaction checks it around every read.
 struct Snapshot {
   unsigned slot = ~0u;
   format::Meta meta{};
+  uint64_t* pin_word = nullptr;  // null: the snapshot cannot be ousted
 };
 
 class EnvHost {

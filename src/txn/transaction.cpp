@@ -2,15 +2,18 @@
 #include "txn/transaction.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
+#include "os/process.hpp"
 #include "txn/db_cursor.hpp"
 
 namespace aspen::txn {
 namespace {
 
 constexpr unsigned kValidDbFlags = 0x7e | 0x40000;  // persistent flags | MDB_CREATE
+constexpr unsigned kNoTlsFlag = 0x200000;           // MDB_NOTLS
 
 bool harmless(int code) {
   return code == 0 || code == code::kNotFound || code == code::kKeyExist || code == code::kBadValsize ||
@@ -20,7 +23,11 @@ bool harmless(int code) {
 }  // namespace
 
 Transaction::Transaction(EnvHost& host, Transaction* parent, bool read_only)
-    : host_(&host), parent_(parent), geometry_(host.geometry()), read_only_(read_only) {}
+    : host_(&host),
+      parent_(parent),
+      geometry_(host.geometry()),
+      read_only_(read_only),
+      fork_generation_(os::fork_generation()) {}
 
 Transaction::~Transaction() {
   if (!finished_) abort();
@@ -72,6 +79,7 @@ void Transaction::init_db_states(const format::Meta& meta) {
 Status Transaction::start_read(unsigned slot) {
   ASPEN_ASSIGN(Snapshot snap, host_->pin_snapshot(slot));
   reader_slot_ = snap.slot;
+  pin_word_ = snap.pin_word;
   meta_ = snap.meta;
   txnid_ = meta_.txnid;
   next_pgno_ = meta_.last_page + 1;
@@ -109,6 +117,18 @@ void Transaction::start_nested() {
 
 Status Transaction::check_usable() const {
   if (finished_ || failed_ || child_) return ASPEN_ERROR(code::kBadTxn);
+  return check_snapshot();
+}
+
+Status Transaction::check_snapshot() const {
+  if (os::fork_generation() != fork_generation_) return ASPEN_ERROR(code::kPanic);  // inherited by fork()
+  if (pin_word_) {
+    // Every read of the map before this check happened before a writer could reuse the pages (the writer
+    // ousts the slot first): the acquire fence keeps those reads before the load.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (std::atomic_ref<uint64_t>(*pin_word_).load(std::memory_order_relaxed) != txnid_)
+      return ASPEN_ERROR(code::kOusted);
+  }
   return ok_status();
 }
 
@@ -150,8 +170,11 @@ void Transaction::finish() {
   if (parent_) {
     parent_->child_ = nullptr;
   } else if (read_only_) {
-    if (reader_slot_ != ~0u) host_->unpin_snapshot(reader_slot_, false);
+    // A reset transaction no longer owns a thread-local slot: the thread's next transaction may pin into it.
+    const bool owns_slot = !was_reset_ || (geometry_.env_flags & kNoTlsFlag);
+    if (reader_slot_ != ~0u && owns_slot) host_->unpin_snapshot(reader_slot_, false);
     reader_slot_ = ~0u;
+    pin_word_ = nullptr;
   } else {
     host_->end_write();
   }
@@ -182,6 +205,10 @@ Status Transaction::renew() {
 
 Status Transaction::commit() {
   if (finished_) return ASPEN_ERROR(EINVAL);
+  if (os::fork_generation() != fork_generation_) {
+    abort();  // in a forked child: nothing of the parent's transaction may reach the file
+    return ASPEN_ERROR(code::kPanic);
+  }
   if (child_) {
     Status st = child_->commit();
     if (!st.ok()) {
@@ -374,7 +401,9 @@ Status Transaction::get(Dbi dbi, Bytes key, Bytes* data) {
   ASPEN_TRY(check_usable());
   ASPEN_ASSIGN(format::DbRecord* r, record(dbi));
   tree::Cursor c(*this, *r, key_order(dbi), dup_order(dbi));
-  return c.get(tree::CursorOp::kSet, &key, data);
+  Status st = c.get(tree::CursorOp::kSet, &key, data);
+  if (pin_word_) ASPEN_TRY(check_snapshot());
+  return st;
 }
 
 Status Transaction::put(Dbi dbi, Bytes key, Bytes* data, unsigned flags) {

@@ -50,8 +50,13 @@ class Transaction final : public tree::PageStore {
   uint64_t id() const { return txnid_; }
   EnvHost& host() const { return *host_; }
   Transaction* parent() const { return parent_; }
-  // MDB_BAD_TXN unless the transaction can take another operation.
+  // MDB_BAD_TXN unless the transaction can take another operation; MDB_PANIC in a forked child (the
+  // transaction was inherited through fork()); code::kOusted once a writer ousted its leased snapshot.
   Status check_usable() const;
+  // The last two checks alone: after a read, a leased snapshot is checked again, so that a read that raced
+  // with an ousting never returns pages a writer may have reused.
+  Status check_snapshot() const;
+  bool leased() const { return pin_word_ != nullptr; }
   Status check_writable() const;
 
   // Ends the transaction. Both release every resource; the object may then only be destroyed (or, for a
@@ -146,6 +151,8 @@ class Transaction final : public tree::PageStore {
   bool saving_free_list_ = false;
   uint64_t txnid_ = 0;
   unsigned reader_slot_ = ~0u;
+  uint64_t* pin_word_ = nullptr;   // a leased snapshot's slot txnid word (Snapshot::pin_word), else null
+  uint64_t fork_generation_ = 0;   // os::fork_generation() when the transaction began
   format::Meta meta_{};  // the snapshot this txn started from
   std::vector<DbState> dbs_;
   unsigned num_dbs_ = format::kCoreDbs;

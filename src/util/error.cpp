@@ -34,6 +34,8 @@ const char* const kMessages[] = {
 const char* error_message(int code) {
   if (code == 0) return "Successful return: 0";
   if (code >= code::kFirst && code <= code::kLast) return kMessages[code - code::kFirst];
+  if (code == code::kOusted)
+    return "ASPEN_OUSTED: Read transaction ousted: its reader lease expired and a writer reclaimed its snapshot";
   return std::strerror(code);
 }
 

@@ -1,0 +1,294 @@
+// mp_interop: live sharing of one environment between Aspen processes and processes linked to Debian's real
+// liblmdb (lmdb_peer), at the same time.
+//
+// Usage: mp_interop PATH_TO_lmdb_peer [INCREMENTS]
+//
+// Phases (each bounded in time; exit status 0 when all pass, a message on stderr otherwise):
+//   1. counter: an Aspen writer and a liblmdb writer each increment a shared counter INCREMENTS times, in
+//      contention for the one writer mutex, while an Aspen reader and a liblmdb reader check every snapshot
+//      they see (counter == mirror == number of log entries, in order). The counter ends exactly right and
+//      each writer's log entries number INCREMENTS.
+//   2. writer death: a liblmdb writer killed -9 inside its transaction (holding the writer mutex) does not
+//      block Aspen's next write, and its put is gone; an Aspen writer killed the same way does not block
+//      liblmdb's next write, and its put is gone.
+//   3. leases: an Aspen writer with readers holding old snapshots ousts an Aspen reader whose lease expired
+//      (it gets code::kOusted) but never a liblmdb reader, not even one whose slot carries a forged, expired
+//      Aspen record: the liblmdb reader's snapshot stays intact while the writer churns pages.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "env/environment.hpp"
+#include "mp_util.hpp"
+
+namespace {
+
+const char* const kWho = "mp_interop";
+constexpr unsigned kChildTimeoutMs = 60000;
+
+std::string make_dir(const char* name) {
+  const char* base = getenv("TMPDIR");
+  std::string pattern = std::string(base && *base ? base : "/tmp") + "/aspen-mp-" + name + "-XXXXXX";
+  return mkdtemp(pattern.data()) ? pattern : std::string();
+}
+
+aspen::Result<aspen::Env> open_env(const std::string& dir, uint32_t lease_lag = 0) {
+  aspen::EnvOptions options;
+  options.flags = aspen::kNoSync;
+  options.reader_lease_lag = lease_lag;
+  return aspen::Env::open(dir, options);
+}
+
+// Aspen's counter writer and reader, as forked children (each opens its own Env).
+int aspen_writer(const std::string& dir, long increments) {
+  auto env = open_env(dir);
+  if (!env.ok()) return mp::fail("aspen writer", std::string("open: ") + aspen::error_message(env.code()));
+  for (long i = 0; i < increments; ++i) {
+    auto n = mp::increment(*env, 'A');
+    if (!n.ok()) return mp::fail("aspen writer", std::string("increment: ") + aspen::error_message(n.code()));
+    if (rand() % 4 == 0) usleep(static_cast<useconds_t>(rand() % 2000));
+  }
+  return 0;
+}
+
+int aspen_reader(const std::string& dir, unsigned ms) {
+  auto env = open_env(dir);
+  if (!env.ok()) return mp::fail("aspen reader", std::string("open: ") + aspen::error_message(env.code()));
+  const uint64_t end = mp::now_ms() + ms;
+  uint64_t last_id = 0, reads = 0;
+  while (mp::now_ms() < end) {
+    auto txn = env->begin_read();
+    if (!txn.ok()) return mp::fail("aspen reader", std::string("begin: ") + aspen::error_message(txn.code()));
+    if (txn->id() < last_id) return mp::fail("aspen reader", "txnid went back");
+    last_id = txn->id();
+    uint64_t counter;
+    std::string why;
+    if (!mp::check_counter_snapshot(*txn, &counter, &why)) return mp::fail("aspen reader", why);
+    ++reads;
+  }
+  std::fprintf(stderr, "aspen reader: %llu snapshots checked\n", static_cast<unsigned long long>(reads));
+  return 0;
+}
+
+bool phase_counter(const std::string& peer, long increments) {
+  std::string dir = make_dir("counter");
+  {
+    auto env = open_env(dir);
+    if (!env.ok()) return mp::fail(kWho, "create env") == 0;
+  }
+  const unsigned read_ms = 3000;
+  const std::string n = std::to_string(increments);
+  mp::Child lmdb_writer = mp::spawn({peer, "counter", dir, n, "L"});
+  mp::Child lmdb_reader = mp::spawn({peer, "reader", dir, std::to_string(read_ms)});
+  mp::Child aspen_w = mp::fork_child([&](int, int) { return aspen_writer(dir, increments); });
+  mp::Child aspen_r = mp::fork_child([&](int, int) { return aspen_reader(dir, read_ms); });
+  int rc_lw = mp::wait_for(lmdb_writer.pid, kChildTimeoutMs);
+  int rc_aw = mp::wait_for(aspen_w.pid, kChildTimeoutMs);
+  int rc_lr = mp::wait_for(lmdb_reader.pid, kChildTimeoutMs);
+  int rc_ar = mp::wait_for(aspen_r.pid, kChildTimeoutMs);
+  std::string reads;
+  mp::read_line(lmdb_reader.out, &reads, 100);
+  for (mp::Child* c : {&lmdb_writer, &lmdb_reader, &aspen_w, &aspen_r}) c->close_pipes();
+  if (rc_lw || rc_aw || rc_lr || rc_ar) {
+    std::fprintf(stderr, "%s: counter phase exits: lmdb writer %d, aspen writer %d, lmdb reader %d, aspen reader %d\n",
+                 kWho, rc_lw, rc_aw, rc_lr, rc_ar);
+    return false;
+  }
+  auto env = open_env(dir);
+  if (!env.ok()) return mp::fail(kWho, "reopen") == 0;
+  auto txn = env->begin_read();
+  uint64_t counter = 0;
+  std::string why;
+  if (!txn.ok() || !mp::check_counter_snapshot(*txn, &counter, &why)) return mp::fail(kWho, "final snapshot: " + why) == 0;
+  long by_aspen = 0, by_lmdb = 0;
+  auto dbi = txn->open_db(nullptr);
+  for (uint64_t i = 1; i <= counter; ++i) {
+    auto tag = txn->get(*dbi, mp::log_key(i));
+    if (tag.ok() && *tag == "A") ++by_aspen;
+    if (tag.ok() && *tag == "L") ++by_lmdb;
+  }
+  std::fprintf(stderr, "%s: counter = %llu (aspen %ld, liblmdb %ld); liblmdb reader: %s\n", kWho,
+               static_cast<unsigned long long>(counter), by_aspen, by_lmdb, reads.c_str());
+  txn->abort();
+  env->close();
+  std::filesystem::remove_all(dir);
+  if (counter != static_cast<uint64_t>(2 * increments) || by_aspen != increments || by_lmdb != increments)
+    return mp::fail(kWho, "the counter is wrong") == 0;
+  return true;
+}
+
+bool phase_writer_death(const std::string& peer) {
+  std::string dir = make_dir("death");
+  auto env = open_env(dir);
+  if (!env.ok() || !mp::increment(*env, 'A').ok()) return mp::fail(kWho, "create env") == 0;
+  auto dbi = aspen::Dbi{1};
+
+  // a. A liblmdb writer dies holding the writer mutex: Aspen's next write goes through, without its put.
+  mp::Child lmdb_writer = mp::spawn({peer, "hold-writer", dir});
+  std::string line;
+  if (!mp::read_line(lmdb_writer.out, &line, 20000) || line != "READY")
+    return mp::fail(kWho, "liblmdb writer did not start: " + line) == 0;
+  kill(lmdb_writer.pid, SIGKILL);
+  mp::wait_for(lmdb_writer.pid, 10000);
+  lmdb_writer.close_pipes();
+  alarm(20);  // a writer mutex that never recovers ends the test with SIGALRM
+  {
+    auto txn = env->begin_write();
+    if (!txn.ok()) return mp::fail(kWho, std::string("begin_write after liblmdb died: ") + aspen::error_message(txn.code())) == 0;
+    if (txn->get(dbi, "ghost").code() != aspen::code::kNotFound) return mp::fail(kWho, "liblmdb's dead put is visible") == 0;
+    if (!txn->put(dbi, "after_lmdb", "1").ok() || !txn->commit().ok()) return mp::fail(kWho, "commit after liblmdb died") == 0;
+  }
+  alarm(0);
+
+  // b. An Aspen writer dies holding the writer mutex: liblmdb's next write goes through, without its put.
+  mp::Child aspen_w = mp::fork_child([&](int up, int) {
+    auto mine = open_env(dir);
+    if (!mine.ok()) return 2;
+    auto txn = mine->begin_write();
+    if (!txn.ok() || !txn->put(dbi, "ghost2", "x").ok()) return 3;
+    mp::write_line(up, "READY");
+    for (;;) pause();
+  });
+  if (!mp::read_line(aspen_w.out, &line, 20000) || line != "READY")
+    return mp::fail(kWho, "aspen writer did not start") == 0;
+  kill(aspen_w.pid, SIGKILL);
+  mp::wait_for(aspen_w.pid, 10000);
+  aspen_w.close_pipes();
+  mp::Child check = mp::spawn({peer, "write-check", dir});
+  int rc = mp::wait_for(check.pid, 30000);
+  check.close_pipes();
+  if (rc != 0) return mp::fail(kWho, "liblmdb's write after the Aspen writer died: exit " + std::to_string(rc)) == 0;
+  auto txn = env->begin_read();
+  if (!txn.ok() || !txn->get(dbi, "after").ok() || !txn->get(dbi, "after_lmdb").ok() ||
+      txn->get(dbi, "ghost2").code() != aspen::code::kNotFound)
+    return mp::fail(kWho, "after both deaths the data is wrong") == 0;
+  uint64_t counter;
+  std::string why;
+  if (!mp::check_counter_snapshot(*txn, &counter, &why) || counter != 1) return mp::fail(kWho, why) == 0;
+  txn->abort();
+  env->close();
+  std::filesystem::remove_all(dir);
+  std::fprintf(stderr, "%s: writer deaths on both sides recovered\n", kWho);
+  return true;
+}
+
+// Writes a record in the liblmdb reader's slot that would oust it if only the record were checked.
+void forge_expired_record(aspen::env::ReaderTable& table, unsigned slot, uint64_t txnid) {
+  auto* s = reinterpret_cast<aspen::format::ReaderSlot*>(table.pin_word(slot));
+  s->record.seq = 2;
+  s->record.txnid = txnid;
+  s->record.pinned_at = 1;
+  s->record.max_age_ms = 1;
+  s->record.max_lag = 1;
+  s->record.reserved = 0;
+  std::atomic_thread_fence(std::memory_order_release);
+  s->record.magic = aspen::format::kReaderRecordMagic;
+}
+
+bool slot_of(aspen::env::Environment& env, pid_t pid, aspen::env::ReaderInfo* out) {
+  bool found = false;
+  env.reader_list([&](const aspen::env::ReaderInfo& r) {
+    if (r.pid == pid && r.txnid != aspen::format::kIdleReader) {
+      *out = r;
+      found = true;
+    }
+  });
+  return found;
+}
+
+// Commits `rounds` write transactions that allocate and free pages, far enough apart in time for the writer's
+// reclaim check (Environment::kReclaimIntervalMs) to run in each.
+bool churn(aspen::Env& env, int rounds) {
+  const std::string value(900, 'c');
+  for (int r = 0; r < rounds; ++r) {
+    auto txn = env.begin_write();
+    if (!txn.ok()) return false;
+    for (int i = 0; i < 24; ++i) {
+      std::string key = "churn:" + std::to_string(i);
+      if (!txn->put(1, key, r % 2 ? value : value.substr(0, 500)).ok()) return false;
+    }
+    if (!txn->commit().ok()) return false;
+    mp::sleep_ms(aspen::env::Environment::kReclaimIntervalMs + 5);
+  }
+  return true;
+}
+
+bool phase_leases(const std::string& peer) {
+  std::string dir = make_dir("lease");
+  auto env = open_env(dir);
+  if (!env.ok() || !churn(*env, 2)) return mp::fail(kWho, "create env") == 0;
+  for (int i = 0; i < 3; ++i)
+    if (!mp::increment(*env, 'A').ok()) return mp::fail(kWho, "increment") == 0;
+
+  // An Aspen reader with a lease of 1 transaction of lag, in another process.
+  mp::Child leased = mp::fork_child([&](int up, int down) {
+    auto mine = open_env(dir, /*lease_lag=*/1);
+    if (!mine.ok()) return 2;
+    auto txn = mine->begin_read();
+    uint64_t counter;
+    std::string why;
+    if (!txn.ok() || !mp::check_counter_snapshot(*txn, &counter, &why)) return 3;
+    mp::write_line(up, "READY");
+    std::string go;
+    if (!mp::read_line(down, &go, 60000)) return 4;
+    auto got = txn->get(1, "counter");
+    if (got.code() != aspen::code::kOusted) return 5;
+    txn->abort();
+    auto fresh = mine->begin_read();  // a new transaction works again
+    return fresh.ok() && mp::check_counter_snapshot(*fresh, &counter, &why) ? 0 : 6;
+  });
+  std::string line;
+  if (!mp::read_line(leased.out, &line, 20000) || line != "READY") return mp::fail(kWho, "leased reader did not start") == 0;
+  mp::Child lmdb_reader = mp::spawn({peer, "hold-reader", dir});
+  if (!mp::read_line(lmdb_reader.out, &line, 20000) || line.rfind("READY ", 0) != 0)
+    return mp::fail(kWho, "liblmdb reader did not start: " + line) == 0;
+  const uint64_t lmdb_txnid = std::strtoull(line.c_str() + 6, nullptr, 10);
+
+  aspen::env::Environment& native = *env->native();
+  aspen::env::ReaderInfo lmdb_slot{}, aspen_slot{};
+  if (!slot_of(native, lmdb_reader.pid, &lmdb_slot) || lmdb_slot.txnid != lmdb_txnid)
+    return mp::fail(kWho, "the liblmdb reader's slot is not in the table") == 0;
+  if (!slot_of(native, leased.pid, &aspen_slot)) return mp::fail(kWho, "the leased reader's slot is not in the table") == 0;
+  forge_expired_record(native.readers(), lmdb_slot.slot, lmdb_txnid);
+
+  if (!churn(*env, 8)) return mp::fail(kWho, "churn") == 0;
+  aspen::env::ReaderInfo after{};
+  const bool aspen_ousted = !slot_of(native, leased.pid, &after);
+  const bool lmdb_kept = slot_of(native, lmdb_reader.pid, &after) && after.txnid == lmdb_txnid;
+  auto health = env->health();
+  if (!aspen_ousted) return mp::fail(kWho, "the Aspen reader past its lease was not ousted") == 0;
+  if (!lmdb_kept) return mp::fail(kWho, "the liblmdb reader was ousted") == 0;
+  if (!health.ok() || health->oldest_pid != lmdb_reader.pid || health->oldest_txnid != lmdb_txnid ||
+      health->oldest_leased || health->reader_lag == 0)
+    return mp::fail(kWho, "health() does not name the liblmdb reader as the oldest") == 0;
+  std::fprintf(stderr, "%s: leased Aspen reader ousted; liblmdb reader kept (lag %llu, %llu pages held back)\n", kWho,
+               static_cast<unsigned long long>(health->reader_lag),
+               static_cast<unsigned long long>(health->pages_held_back));
+
+  mp::write_line(leased.in, "go");
+  int rc_a = mp::wait_for(leased.pid, 20000);
+  mp::write_line(lmdb_reader.in, "go");
+  bool ok_line = mp::read_line(lmdb_reader.out, &line, 20000) && line == "OK";
+  int rc_l = mp::wait_for(lmdb_reader.pid, 20000);
+  leased.close_pipes();
+  lmdb_reader.close_pipes();
+  if (rc_a != 0) return mp::fail(kWho, "leased reader: exit " + std::to_string(rc_a)) == 0;
+  if (!ok_line || rc_l != 0) return mp::fail(kWho, "liblmdb reader's snapshot: exit " + std::to_string(rc_l)) == 0;
+  env->close();
+  std::filesystem::remove_all(dir);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return mp::fail(kWho, "usage: mp_interop PATH_TO_lmdb_peer [INCREMENTS]");
+  const std::string peer = argv[1];
+  const long increments = argc > 2 ? std::atol(argv[2]) : 300;
+  if (!phase_counter(peer, increments)) return 1;
+  if (!phase_writer_death(peer)) return 2;
+  if (!phase_leases(peer)) return 3;
+  std::fprintf(stderr, "%s: all phases passed\n", kWho);
+  return 0;
+}
