@@ -6,18 +6,16 @@
 namespace aspen::page {
 namespace {
 
-uint16_t* ptrs(std::byte* p) { return reinterpret_cast<uint16_t*>(p + kPageHeaderSize); }
+std::byte* ptr_at(std::byte* p, unsigned i) { return p + kPageHeaderSize + 2 * i; }
 
 // Opens a pointer slot at index i and reserves `size` bytes at the top of the node heap; returns the node.
 std::byte* make_room(std::byte* p, unsigned i, size_t size) {
-  auto* h = header(p);
-  uint16_t* ptr = ptrs(p);
   unsigned n = num_keys(p);
-  std::memmove(ptr + i + 1, ptr + i, (n - i) * sizeof(uint16_t));
-  uint16_t offset = static_cast<uint16_t>(h->bounds.upper - size);
-  ptr[i] = offset;
-  h->bounds.upper = offset;
-  h->bounds.lower = static_cast<uint16_t>(h->bounds.lower + sizeof(uint16_t));
+  std::memmove(ptr_at(p, i + 1), ptr_at(p, i), (n - i) * sizeof(uint16_t));
+  uint16_t offset = static_cast<uint16_t>(upper(p) - size);
+  store<uint16_t>(ptr_at(p, i), offset);
+  set_upper(p, offset);
+  set_lower(p, lower(p) + sizeof(uint16_t));
   return p + offset;
 }
 
@@ -29,12 +27,11 @@ void write_node_key(std::byte* n, Bytes key) {
 }  // namespace
 
 void init(std::byte* p, uint64_t pgno, uint16_t page_flags, size_t page_size) {
-  auto* h = header(p);
-  h->pgno = pgno;
-  h->pad = 0;
-  h->flags = page_flags;
-  h->bounds.lower = kPageHeaderSize;
-  h->bounds.upper = static_cast<uint16_t>(page_size);
+  set_page_number(p, pgno);
+  set_pad(p, 0);
+  set_flags(p, page_flags);
+  set_lower(p, kPageHeaderSize);
+  set_upper(p, static_cast<unsigned>(page_size));
 }
 
 size_t node_size_on_page(const std::byte* p, const std::byte* n) {
@@ -65,50 +62,48 @@ void add_leaf2_key(std::byte* p, unsigned i, Bytes key) {
   std::byte* slot = leaf2_key(p, i, ksize);
   std::memmove(slot + ksize, slot, (num_keys(p) - i) * ksize);
   std::memcpy(slot, key.data(), ksize);
-  auto* h = header(p);
-  h->bounds.lower = static_cast<uint16_t>(h->bounds.lower + sizeof(uint16_t));
-  h->bounds.upper = static_cast<uint16_t>(h->bounds.upper - (ksize - sizeof(uint16_t)));
+  set_lower(p, lower(p) + sizeof(uint16_t));
+  set_upper(p, upper(p) - (ksize - sizeof(uint16_t)));
 }
 
 void remove_node(std::byte* p, unsigned i, size_t leaf2_key_size) {
-  auto* h = header(p);
   unsigned n = num_keys(p);
   if (is_leaf2(p)) {
     std::byte* slot = leaf2_key(p, i, leaf2_key_size);
     std::memmove(slot, slot + leaf2_key_size, (n - 1 - i) * leaf2_key_size);
-    h->bounds.lower = static_cast<uint16_t>(h->bounds.lower - sizeof(uint16_t));
-    h->bounds.upper = static_cast<uint16_t>(h->bounds.upper + leaf2_key_size - sizeof(uint16_t));
+    set_lower(p, lower(p) - sizeof(uint16_t));
+    set_upper(p, upper(p) + leaf2_key_size - sizeof(uint16_t));
     return;
   }
-  uint16_t* ptr = ptrs(p);
-  uint16_t offset = ptr[i];
-  size_t size = node_size_on_page(p, p + offset);
+  const uint16_t offset = node_offset(p, i);
+  const size_t size = node_size_on_page(p, p + offset);
   // Nodes below the removed one in the heap move up by `size`; their pointers follow.
   for (unsigned k = 0, j = 0; k < n; ++k) {
     if (k == i) continue;
-    ptr[j] = ptr[k] < offset ? static_cast<uint16_t>(ptr[k] + size) : ptr[k];
+    uint16_t ptr = node_offset(p, k);
+    store<uint16_t>(ptr_at(p, j), ptr < offset ? static_cast<uint16_t>(ptr + size) : ptr);
     ++j;
   }
-  std::byte* base = p + h->bounds.upper;
-  std::memmove(base + size, base, offset - h->bounds.upper);
-  h->bounds.lower = static_cast<uint16_t>(h->bounds.lower - sizeof(uint16_t));
-  h->bounds.upper = static_cast<uint16_t>(h->bounds.upper + size);
+  std::byte* base = p + upper(p);
+  std::memmove(base + size, base, offset - upper(p));
+  set_lower(p, lower(p) - sizeof(uint16_t));
+  set_upper(p, upper(p) + size);
 }
 
 bool replace_key(std::byte* p, unsigned i, Bytes key) {
-  auto* h = header(p);
-  uint16_t* ptr = ptrs(p);
   std::byte* n = node(p, i);
   long delta = static_cast<long>(format::even(key.size())) - static_cast<long>(format::even(node_key_size(n)));
   if (delta > 0 && size_left(p) < static_cast<unsigned long>(delta)) return false;
   if (delta != 0) {
-    uint16_t offset = ptr[i];
-    unsigned count = num_keys(p);
-    for (unsigned k = 0; k < count; ++k)
-      if (ptr[k] <= offset) ptr[k] = static_cast<uint16_t>(ptr[k] - delta);
-    std::byte* base = p + h->bounds.upper;
-    std::memmove(base - delta, base, offset - h->bounds.upper + kNodeHeaderSize);
-    h->bounds.upper = static_cast<uint16_t>(h->bounds.upper - delta);
+    const uint16_t offset = node_offset(p, i);
+    const unsigned count = num_keys(p);
+    for (unsigned k = 0; k < count; ++k) {
+      uint16_t ptr = node_offset(p, k);
+      if (ptr <= offset) store<uint16_t>(ptr_at(p, k), static_cast<uint16_t>(ptr - delta));
+    }
+    std::byte* base = p + upper(p);
+    std::memmove(base - delta, base, offset - upper(p) + kNodeHeaderSize);
+    set_upper(p, static_cast<unsigned>(upper(p) - delta));
     n = node(p, i);
   }
   write_node_key(n, key);

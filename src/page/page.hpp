@@ -30,16 +30,23 @@ inline const format::PageHeader* header(const std::byte* p) {
   return reinterpret_cast<const format::PageHeader*>(p);
 }
 
-inline uint64_t page_number(const std::byte* p) { return header(p)->pgno; }
-inline uint16_t flags(const std::byte* p) { return header(p)->flags; }
+// Header fields are read and written with memcpy: a DUPSORT sub-page lives inside a node, only 2-byte aligned.
+inline uint64_t page_number(const std::byte* p) { return load<uint64_t>(p); }
+inline void set_page_number(std::byte* p, uint64_t v) { store<uint64_t>(p, v); }
+inline uint16_t pad(const std::byte* p) { return load<uint16_t>(p + 8); }
+inline void set_pad(std::byte* p, uint16_t v) { store<uint16_t>(p + 8, v); }
+inline uint16_t flags(const std::byte* p) { return load<uint16_t>(p + 10); }
+inline void set_flags(std::byte* p, uint16_t v) { store<uint16_t>(p + 10, v); }
 inline bool is_leaf(const std::byte* p) { return flags(p) & format::kPageLeaf; }
 inline bool is_branch(const std::byte* p) { return flags(p) & format::kPageBranch; }
 inline bool is_leaf2(const std::byte* p) { return flags(p) & format::kPageLeaf2; }
 inline bool is_overflow(const std::byte* p) { return flags(p) & format::kPageOverflow; }
 inline bool is_subpage(const std::byte* p) { return flags(p) & format::kPageSubpage; }
 inline bool is_dirty(const std::byte* p) { return flags(p) & format::kPageDirty; }
-inline uint16_t lower(const std::byte* p) { return header(p)->bounds.lower; }
-inline uint16_t upper(const std::byte* p) { return header(p)->bounds.upper; }
+inline uint16_t lower(const std::byte* p) { return load<uint16_t>(p + 12); }
+inline void set_lower(std::byte* p, unsigned v) { store<uint16_t>(p + 12, static_cast<uint16_t>(v)); }
+inline uint16_t upper(const std::byte* p) { return load<uint16_t>(p + 14); }
+inline void set_upper(std::byte* p, unsigned v) { store<uint16_t>(p + 14, static_cast<uint16_t>(v)); }
 inline unsigned num_keys(const std::byte* p) { return (lower(p) - kPageHeaderSize) >> 1; }
 inline unsigned size_left(const std::byte* p) { return upper(p) - lower(p); }
 

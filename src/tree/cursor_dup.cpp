@@ -19,8 +19,6 @@ namespace {
 
 constexpr uint16_t kSubPageFlags = format::kPageLeaf | format::kPageDirty | format::kPageSubpage;
 
-uint16_t* ptrs(std::byte* p) { return reinterpret_cast<uint16_t*>(p + format::kPageHeaderSize); }
-
 }  // namespace
 
 bool Cursor::on_dups() const {
@@ -49,7 +47,7 @@ Status Cursor::init_sub(const std::byte* node) {
   sub_db_.root = page::page_number(data);
   if (db_->flags & format::kDbDupFixed) {
     sub_db_.flags = format::kDbDupFixed | ((db_->flags & format::kDbIntegerDup) ? format::kDbIntegerKey : 0);
-    sub_db_.pad = page::header(data)->pad;
+    sub_db_.pad = page::pad(data);
   }
   sub.inline_root_ = data;
   sub.inline_size_ = page::node_data_size(node);
@@ -98,18 +96,18 @@ Status Cursor::put_dup(Bytes key, Bytes* data, unsigned flags, bool insert_key) 
       }
       original.assign(old.begin(), old.end());
       std::memset(fp, 0, store_->page_size());
-      page::header(fp)->flags = kSubPageFlags;
-      page::header(fp)->bounds.lower = format::kPageHeaderSize;
-      page::header(fp)->pad = 0;
+      page::set_flags(fp, kSubPageFlags);
+      page::set_lower(fp, format::kPageHeaderSize);
+      page::set_pad(fp, 0);
       old_size = format::kPageHeaderSize + original.size() + data->size();
       if (db_->flags & format::kDbDupFixed) {
-        page::header(fp)->flags |= format::kPageLeaf2;
-        page::header(fp)->pad = static_cast<uint16_t>(data->size());
+        page::set_flags(fp, page::flags(fp) | format::kPageLeaf2);
+        page::set_pad(fp, static_cast<uint16_t>(data->size()));
         old_size += 2 * data->size();
       } else {
         old_size += 2 * (sizeof(uint16_t) + format::kNodeHeaderSize) + (original.size() & 1) + (data->size() & 1);
       }
-      page::header(fp)->bounds.upper = static_cast<uint16_t>(old_size);
+      page::set_upper(fp, static_cast<unsigned>(old_size));
     } else if (nflags & format::kNodeSubData) {
       return put_into_sub(key, data, flags | format::kNodeDupData | format::kNodeSubData, original, nullptr, false);
     } else {
@@ -117,12 +115,12 @@ Status Cursor::put_dup(Bytes key, Bytes* data, unsigned flags, bool insert_key) 
       const bool fixed = db_->flags & format::kDbDupFixed;
       if (flags != put_flag::kCurrent && !fixed) {
         offset = format::even(format::kNodeHeaderSize + sizeof(uint16_t) + data->size());
-      } else if (flags != put_flag::kCurrent && page::size_left(sp) < page::header(sp)->pad) {
-        offset = size_t{page::header(sp)->pad} * 4;
+      } else if (flags != put_flag::kCurrent && page::size_left(sp) < page::pad(sp)) {
+        offset = size_t{page::pad(sp)} * 4;
       } else {
-        page::header(sp)->flags |= format::kPageDirty;
-        page::header(sp)->pgno = page::page_number(mp_page);
-        if (fixed && data->size() != page::header(sp)->pad) return ASPEN_ERROR(code::kBadValsize);
+        page::set_flags(sp, page::flags(sp) | format::kPageDirty);
+        page::set_page_number(sp, page::page_number(mp_page));
+        if (fixed && data->size() != page::pad(sp)) return ASPEN_ERROR(code::kBadValsize);
         return put_into_sub(key, data, flags | format::kNodeDupData, original, nullptr, false);
       }
       fp = sp;
@@ -131,12 +129,13 @@ Status Cursor::put_dup(Bytes key, Bytes* data, unsigned flags, bool insert_key) 
   } else {
     // A first value too big for a node goes straight into a sub-tree.
     std::memset(fp, 0, store_->page_size());
-    page::header(fp)->flags = format::kPageLeaf | format::kPageDirty;
-    page::header(fp)->pad = static_cast<uint16_t>(data->size());
-    page::header(fp)->bounds.lower = page::header(fp)->bounds.upper = format::kPageHeaderSize;
+    page::set_flags(fp, format::kPageLeaf | format::kPageDirty);
+    page::set_pad(fp, static_cast<uint16_t>(data->size()));
+    page::set_lower(fp, format::kPageHeaderSize);
+    page::set_upper(fp, format::kPageHeaderSize);
     old_size = format::kPageHeaderSize;
   }
-  if ((db_->flags & format::kDbDupFixed) && page::header(fp)->pad != data->size()) return ASPEN_ERROR(code::kBadValsize);
+  if ((db_->flags & format::kDbDupFixed) && page::pad(fp) != data->size()) return ASPEN_ERROR(code::kBadValsize);
 
   // Rebuild: a bigger sub-page in scratch, or a real page for a new sub-tree.
   size_t new_size = old_size + offset;
@@ -151,7 +150,7 @@ Status Cursor::put_dup(Bytes key, Bytes* data, unsigned flags, bool insert_key) 
     fp_flags &= static_cast<uint16_t>(~format::kPageSubpage);
     if (db_->flags & format::kDbDupFixed) {
       fp_flags |= format::kPageLeaf2;
-      dummy.pad = page::header(fp)->pad;
+      dummy.pad = page::pad(fp);
       dummy.flags = format::kDbDupFixed | ((db_->flags & format::kDbIntegerDup) ? format::kDbIntegerKey : 0);
     }
     dummy.depth = 1;
@@ -163,22 +162,21 @@ Status Cursor::put_dup(Bytes key, Bytes* data, unsigned flags, bool insert_key) 
     dummy.root = page::page_number(mp);
     sub_root = mp;
   } else if (fp == mp) {
-    page::header(mp)->pgno = page::page_number(mp_page);
+    page::set_page_number(mp, page::page_number(mp_page));
   }
   if (mp != fp) {
-    auto* mh = page::header(mp);
-    const auto* fh = page::header(fp);
-    if (mp == scratch_.data()) mh->pgno = page::page_number(mp_page);
-    mh->flags = static_cast<uint16_t>(fp_flags | format::kPageDirty);
-    mh->pad = fh->pad;
-    mh->bounds.lower = fh->bounds.lower;
-    mh->bounds.upper = static_cast<uint16_t>(fh->bounds.upper + offset);
+    if (mp == scratch_.data()) page::set_page_number(mp, page::page_number(mp_page));
+    page::set_flags(mp, static_cast<uint16_t>(fp_flags | format::kPageDirty));
+    page::set_pad(mp, page::pad(fp));
+    page::set_lower(mp, page::lower(fp));
+    page::set_upper(mp, static_cast<unsigned>(page::upper(fp) + offset));
     const unsigned n = page::num_keys(fp);
     if (fp_flags & format::kPageLeaf2) {
-      std::memmove(mp + format::kPageHeaderSize, fp + format::kPageHeaderSize, n * size_t{fh->pad});
+      std::memmove(mp + format::kPageHeaderSize, fp + format::kPageHeaderSize, n * size_t{page::pad(fp)});
     } else {
-      std::memmove(mp + mh->bounds.upper, fp + fh->bounds.upper, old_size - fh->bounds.upper);
-      for (unsigned i = 0; i < n; ++i) ptrs(mp)[i] = static_cast<uint16_t>(ptrs(fp)[i] + offset);
+      std::memmove(mp + page::upper(mp), fp + page::upper(fp), old_size - page::upper(fp));
+      for (unsigned i = 0; i < n; ++i)
+        store<uint16_t>(mp + format::kPageHeaderSize + 2 * i, static_cast<uint16_t>(page::node_offset(fp, i) + offset));
     }
   }
   // The main node is rewritten with the new sub-page or the sub-tree's record.
@@ -292,18 +290,20 @@ void Cursor::shrink_sub_page(std::byte* p, unsigned index) {
   } else {
     std::byte* xp = sp + delta;
     for (int i = static_cast<int>(page::num_keys(sp)) - 1; i >= 0; --i)
-      store<uint16_t>(xp + format::kPageHeaderSize + 2 * i, static_cast<uint16_t>(ptrs(sp)[i] - delta));
+      store<uint16_t>(xp + format::kPageHeaderSize + 2 * i, static_cast<uint16_t>(page::node_offset(sp, i) - delta));
     len = format::kPageHeaderSize;
   }
-  page::header(sp)->bounds.upper = page::header(sp)->bounds.lower;
-  page::header(sp)->pgno = page::page_number(p);
+  page::set_upper(sp, page::lower(sp));
+  page::set_page_number(sp, page::page_number(p));
   page::set_node_data_size(node, nsize);
   std::byte* base = p + page::upper(p);
   std::memmove(base + delta, base, static_cast<size_t>((sp + len) - base));
-  const uint16_t at = ptrs(p)[index];
-  for (unsigned i = 0; i < page::num_keys(p); ++i)
-    if (ptrs(p)[i] <= at) ptrs(p)[i] = static_cast<uint16_t>(ptrs(p)[i] + delta);
-  page::header(p)->bounds.upper = static_cast<uint16_t>(page::upper(p) + delta);
+  const uint16_t at = page::node_offset(p, index);
+  for (unsigned i = 0; i < page::num_keys(p); ++i) {
+    const uint16_t ptr = page::node_offset(p, i);
+    if (ptr <= at) store<uint16_t>(p + format::kPageHeaderSize + 2 * i, static_cast<uint16_t>(ptr + delta));
+  }
+  page::set_upper(p, page::upper(p) + delta);
 }
 
 }  // namespace aspen::tree
