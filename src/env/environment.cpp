@@ -90,7 +90,8 @@ Status Environment::map_file() {
   constexpr uint64_t kUnboundedReserve = uint64_t{256} << 30;
   const uint64_t used = (last_meta_.last_page + 1) * geometry_.page_size;
   const uint64_t requested = map_size_.load(std::memory_order_relaxed);
-  uint64_t initial = map_size_set_ ? requested : std::max<uint64_t>(last_meta_.map_size, format::kDefaultMapSize);
+  // LMDB: the user's size, else the file's own mm_mapsize; either raised to cover the used pages.
+  uint64_t initial = map_size_set_ ? requested : (last_meta_.map_size ? last_meta_.map_size : format::kDefaultMapSize);
   initial = round_up(std::max(initial, used), os::page_size());
   uint64_t reserve = map_size_set_ ? initial : std::max(initial, kUnboundedReserve);
   const bool writable = flags_ & env_flag::kWriteMap;
