@@ -39,8 +39,21 @@ test-asan: deps-test $(ASAN_BUILD)/build.ninja
 
 test: test-release test-asan
 
+# ThreadSanitizer (clang): builds the threaded tests (label "tsan") with -DASPEN_SANITIZE=thread and runs them.
+TSAN_BUILD ?= build-tsan
+TSAN_TARGETS ?= aspen_thread_tests
+.PHONY: test-tsan
+$(TSAN_BUILD)/build.ninja:
+	CC=clang CXX=clang++ cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DASPEN_SANITIZE=thread $(CMAKE_FLAGS)
+
+test-tsan: deps-test $(TSAN_BUILD)/build.ninja
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(TSAN_TARGETS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  ctest --output-on-failure -j $(JOBS) -L tsan
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
 
 # The side-by-side benchmark (docs/BENCHMARKS.md): make bench [BENCH_ARGS="--values=100 --repeat=3"]
 BENCH_ARGS ?=

@@ -188,9 +188,6 @@ class Environment final : public txn::EnvHost {
   ThreadSlot* thread_slot() const;
   void set_thread_slot(unsigned slot);
   void release_buffers();
-
-  std::string path_;
-  unsigned flags_ = 0;
   static ReaderTable& no_table();
   Result<unsigned> slot_for_new_reader(bool* claimed);
   void abandon_pin(unsigned slot, bool claimed);
@@ -199,6 +196,9 @@ class Environment final : public txn::EnvHost {
   // The map: a reservation of address space, of which the first map_size_ bytes map the file. The user's
   // mapsize (mdb_env_set_mapsize) is the bound; without one the map grows up to the reservation.
   std::atomic<uint64_t> map_size_{0};
+
+  std::string path_;
+  unsigned flags_ = 0;
   uint64_t map_bound_ = 0;
   bool map_size_set_ = false;
   std::mutex map_mutex_;

@@ -35,7 +35,10 @@ class DbTable {
   unsigned max_dbs() const { return static_cast<unsigned>(slots_.size()); }
   // Slots in use or used before (LMDB's me_numdbs): handles below it may be valid.
   unsigned count() const { return count_; }
-  void set_count(unsigned n) { count_ = n; }
+  // Stores only a change: commits call it every time, while read transactions of other threads read count().
+  void set_count(unsigned n) {
+    if (count_ != n) count_ = n;
+  }
   DbSlot& slot(unsigned dbi) { return slots_[dbi]; }
   const DbSlot& slot(unsigned dbi) const { return slots_[dbi]; }
 
