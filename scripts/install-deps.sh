@@ -2,7 +2,7 @@
 # Installs the Debian packages Aspen needs, only those that are missing. Usage: install-deps.sh [build|test|bench]
 set -euo pipefail
 kind=${1:-build}
-pkgs=(build-essential cmake ninja-build)
+pkgs=(build-essential cmake ninja-build liburing-dev)  # liburing-dev: io_uring for the async read path (optional)
 case "$kind" in
   test) pkgs+=(clang libclang-rt-14-dev libgtest-dev liblmdb-dev lmdb-utils python3 python3-lmdb) ;;
   bench) pkgs+=(liblmdb-dev libbenchmark-dev librocksdb-dev libleveldb-dev libsqlite3-dev libwiredtiger-dev

@@ -1,0 +1,311 @@
+// Aspen's asynchronous read API (public header; layer: async, beyond LMDB): C++20 coroutines that read pages
+// through io_uring, so that one thread keeps many lookups in flight on data that is not in memory instead of
+// stalling in a page fault for each.
+//
+//   auto ex = aspen::async::Executor::open(env, {.mode = aspen::async::ReadMode::kHybrid});
+//   auto txn = aspen::async::Txn::begin(**ex);             // pins a snapshot, like Env::begin_read
+//   (*ex)->spawn(lookup(*txn, key));                        // lookup: a coroutine returning Task<void> that
+//   (*ex)->run();                                           //   does `auto v = co_await txn.get(dbi, key);`
+//
+// Types (namespace aspen::async):
+//   Task<T>    a lazily started coroutine: co_await it from another coroutine, or hand a Task<void> to
+//              Executor::spawn. Move-only; destroying one that never ran is fine.
+//   Executor   one thread's scheduler and page reader (a UringPager or the map). run() runs spawned tasks
+//              to completion; run_once() is one step for an existing event loop, which watches event_fd().
+//   Txn        a read transaction for coroutines: the same snapshot semantics as ReadTxn (it is one: it pins
+//              its snapshot in a reader slot and reads that snapshot's roots), with awaitable get().
+//   Cursor     awaitable first / seek / next over one database of a Txn.
+//   Value      a value returned by get(): its bytes and the pin that keeps them in memory.
+//
+// Read modes (ExecutorOptions::mode; measured side by side in docs/ASYNC.md):
+//   kHybrid  resident pages zero-copy from the map; cold pages are read through io_uring to bring them into
+//            the page cache, then used from the map. Values point into the map.
+//   kPool    every page is read through io_uring into the executor's buffer pool (CLOCK eviction). Values
+//            point into pool frames they pin. Independent of the page cache.
+//   kMap     the map alone (cold pages fault synchronously): the coroutine API over the synchronous engine's
+//            page access, for comparison.
+// I/O backends (ExecutorOptions::backend): io_uring when the kernel allows it (kAuto), else a pread thread
+// pool; kSync does every read inline (for tests). Results are identical whichever is used.
+//
+// What is covered: get() on any database, DUPSORT included (it answers the first duplicate, as mdb_get
+// does), values inline, on overflow pages, or in DUPFIXED sub-pages and sub-trees; Cursor first / seek
+// (MDB_SET_RANGE) / next (MDB_NEXT: through every duplicate of a DUPSORT key, then the next key).
+// Not covered (use the ReadTxn, see Txn::read_txn()): prev/last, the *_DUP and *_MULTIPLE cursor ops,
+// writes (they keep going through WriteTxn). A named database's record is loaded through the map the first
+// time a Txn uses it (its MAIN path is prefetched asynchronously first, so that costs minor faults only).
+//
+// Lifetimes: a Value stays valid until it is destroyed or its Txn ends, whichever comes first (kPool: until
+// destroyed, while the Executor lives; do not rely on it past the Txn). A Cursor's Entry stays valid until the
+// cursor's next operation. The key passed to get()/seek() must stay valid until the call completes (tasks
+// start lazily). A Txn must outlive the tasks using it; an Executor must outlive its Txns, tasks and Values.
+// Errors are values: get() answers code::kNotFound, kBadValsize, kCorrupted, kPageNotFound, EINVAL,
+// kBadTxn/kOusted (as ReadTxn would), or an I/O errno. Coroutine frames are allocated with operator new:
+// running out of memory there terminates (the one place this API does not return ENOMEM).
+//
+// Thread-safety: an Executor, its Txns, cursors and tasks belong to the thread that opened the Executor.
+// Several executors (one per thread) may share an Env.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "aspen/aspen.hpp"
+
+namespace aspen::async {
+
+class Executor;
+
+namespace detail {
+struct ExecutorImpl;
+struct TxnState;
+struct CursorState;
+// A spawned task finished: the executor counts it out.
+void task_finished(Executor* executor);
+// Pins of pool frames held by Values (opaque here).
+void unpin(void* frame);
+
+struct PromiseBase {
+  std::coroutine_handle<> continuation;
+  Executor* owner = nullptr;  // set for a task given to Executor::spawn
+
+  struct FinalAwaiter {
+    bool await_ready() noexcept { return false; }
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> h) noexcept {
+      PromiseBase& p = h.promise();
+      if (p.continuation) return p.continuation;
+      if (Executor* owner = p.owner) {
+        h.destroy();  // a spawned task is owned by nobody else: it frees itself
+        task_finished(owner);
+      }
+      return std::noop_coroutine();
+    }
+    void await_resume() noexcept {}
+  };
+  std::suspend_always initial_suspend() noexcept { return {}; }
+  FinalAwaiter final_suspend() noexcept { return {}; }
+  void unhandled_exception() noexcept { std::terminate(); }  // nothing in Aspen throws on purpose
+};
+}  // namespace detail
+
+template <class T>
+class [[nodiscard]] Task {
+ public:
+  struct promise_type : detail::PromiseBase {
+    std::optional<T> value;
+    Task get_return_object() { return Task(std::coroutine_handle<promise_type>::from_promise(*this)); }
+    template <class U>
+    void return_value(U&& v) {
+      value.emplace(std::forward<U>(v));
+    }
+  };
+
+  Task() = default;
+  Task(Task&& other) noexcept : h_(std::exchange(other.h_, {})) {}
+  Task& operator=(Task&& other) noexcept {
+    if (this != &other) {
+      if (h_) h_.destroy();
+      h_ = std::exchange(other.h_, {});
+    }
+    return *this;
+  }
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+  ~Task() {
+    if (h_) h_.destroy();
+  }
+
+  bool await_ready() const noexcept { return false; }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+    h_.promise().continuation = caller;
+    return h_;
+  }
+  T await_resume() { return std::move(*h_.promise().value); }
+
+ private:
+  explicit Task(std::coroutine_handle<promise_type> h) : h_(h) {}
+  std::coroutine_handle<promise_type> h_;
+};
+
+template <>
+class [[nodiscard]] Task<void> {
+ public:
+  struct promise_type : detail::PromiseBase {
+    Task get_return_object() { return Task(std::coroutine_handle<promise_type>::from_promise(*this)); }
+    void return_void() {}
+  };
+
+  Task() = default;
+  Task(Task&& other) noexcept : h_(std::exchange(other.h_, {})) {}
+  Task& operator=(Task&& other) noexcept {
+    if (this != &other) {
+      if (h_) h_.destroy();
+      h_ = std::exchange(other.h_, {});
+    }
+    return *this;
+  }
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+  ~Task() {
+    if (h_) h_.destroy();
+  }
+
+  bool await_ready() const noexcept { return false; }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+    h_.promise().continuation = caller;
+    return h_;
+  }
+  void await_resume() {}
+  // Gives the coroutine up (Executor::spawn).
+  std::coroutine_handle<promise_type> release() { return std::exchange(h_, {}); }
+
+ private:
+  explicit Task(std::coroutine_handle<promise_type> h) : h_(h) {}
+  std::coroutine_handle<promise_type> h_;
+};
+
+enum class ReadMode : uint8_t { kHybrid, kPool, kMap };
+enum class IoBackend : uint8_t { kAuto, kUring, kThreads, kSync };
+const char* mode_name(ReadMode mode);
+const char* backend_name(IoBackend backend);
+
+struct ExecutorOptions {
+  ReadMode mode = ReadMode::kHybrid;
+  IoBackend backend = IoBackend::kAuto;
+  unsigned queue_depth = 256;     // reads in flight at most (more wait in a backlog)
+  size_t pool_pages = 16384;      // kPool: the buffer pool (64 MiB of 4 KiB pages); kHybrid: cold reads at once
+  unsigned io_threads = 4;        // workers of the kThreads backend
+  uint32_t residency_epoch = 1u << 14;  // kHybrid: fetches after which residency marks are probed again
+};
+
+struct ExecutorStats {
+  uint64_t fetches = 0;          // page (or overflow run) requests
+  uint64_t hits = 0;             // answered without waiting
+  uint64_t reads = 0;            // reads issued
+  uint64_t read_pages = 0;
+  uint64_t joined = 0;           // requests that joined a read in flight
+  uint64_t residency_probes = 0; // mincore calls (kHybrid)
+  uint64_t evictions = 0;        // kPool
+  uint64_t suspensions = 0;      // times a coroutine waited for a read
+};
+
+class Executor {
+ public:
+  // An executor reading `env`'s data file. The Env must stay open for the executor's life.
+  static Result<std::unique_ptr<Executor>> open(Env& env, const ExecutorOptions& options = {});
+  // Runs the tasks still pending to completion first.
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  // Takes a task over; it starts at the next run()/run_once() and frees itself when it finishes.
+  void spawn(Task<void> task);
+  // Runs until every spawned task has finished. EDEADLK if tasks remain that nothing can wake.
+  Status run();
+  // One step for an event loop: resumes the tasks ready now, hands their reads to the kernel and collects
+  // finished reads (whose tasks run at the next step). With `wait`, blocks for a read when no task is ready.
+  // Returns the number of tasks resumed.
+  Result<size_t> run_once(bool wait = false);
+  // Readable when run_once() has finished reads to deliver; -1 in kMap mode (which never waits for reads).
+  int event_fd() const;
+  size_t tasks() const;            // spawned tasks not finished
+  bool ready() const;              // some task can run now (run_once will not block)
+  ReadMode mode() const;
+  IoBackend backend() const;       // the backend in use (kAuto resolved)
+  ExecutorStats stats() const;
+  Env& env() const;
+
+  detail::ExecutorImpl& impl() const { return *impl_; }
+
+ private:
+  explicit Executor(std::unique_ptr<detail::ExecutorImpl> impl);
+  std::unique_ptr<detail::ExecutorImpl> impl_;
+};
+
+// A value answered by Txn::get: the bytes, and (kPool) the pin that keeps its page in the pool. Move-only.
+class Value {
+ public:
+  Value() = default;
+  Value(Bytes bytes, void* pin) : bytes_(bytes), pin_(pin) {}
+  Value(Value&& other) noexcept : bytes_(other.bytes_), pin_(std::exchange(other.pin_, nullptr)) {}
+  Value& operator=(Value&& other) noexcept {
+    if (this != &other) {
+      reset();
+      bytes_ = other.bytes_;
+      pin_ = std::exchange(other.pin_, nullptr);
+    }
+    return *this;
+  }
+  Value(const Value&) = delete;
+  Value& operator=(const Value&) = delete;
+  ~Value() { reset(); }
+
+  Bytes bytes() const { return bytes_; }
+  std::string_view view() const { return string_of(bytes_); }
+  size_t size() const { return bytes_.size(); }
+  const std::byte* data() const { return bytes_.data(); }
+  void reset() {
+    if (pin_) detail::unpin(std::exchange(pin_, nullptr));
+    bytes_ = {};
+  }
+
+ private:
+  Bytes bytes_;
+  void* pin_ = nullptr;
+};
+
+class Cursor;
+
+class Txn {
+ public:
+  // Begins a read transaction on the executor's environment (Env::begin_read: same reader slot rules).
+  static Result<Txn> begin(Executor& executor);
+  // Adopts a read transaction begun on this thread.
+  static Result<Txn> adopt(Executor& executor, ReadTxn txn);
+  Txn(Txn&&) noexcept;
+  Txn& operator=(Txn&&) noexcept;
+  ~Txn();  // aborts the read transaction. REQUIRES: no task still uses it.
+
+  // The synchronous read transaction underneath (open_db, stat, operations this API does not cover).
+  ReadTxn& read_txn() const;
+  uint64_t id() const;
+  Executor& executor() const;
+
+  // mdb_get: the value of `key` (DUPSORT: its first duplicate). The key's bytes must stay valid until the
+  // task completes.
+  Task<Result<Value>> get(Dbi dbi, Bytes key) const;
+  Task<Result<Value>> get(Dbi dbi, std::string_view key) const { return get(dbi, bytes_of(key)); }
+  Result<Cursor> cursor(Dbi dbi) const;
+
+  detail::TxnState& state() const { return *state_; }
+
+ private:
+  explicit Txn(std::unique_ptr<detail::TxnState> state);
+  std::unique_ptr<detail::TxnState> state_;
+};
+
+// An asynchronous read cursor. Each operation answers the entry it lands on; the entry's bytes stay valid
+// until the cursor's next operation or its destruction. One operation at a time per cursor.
+class Cursor {
+ public:
+  Cursor(Cursor&&) noexcept;
+  Cursor& operator=(Cursor&&) noexcept;
+  ~Cursor();
+
+  Task<Result<Entry>> first();               // MDB_FIRST
+  Task<Result<Entry>> seek(Bytes key);       // MDB_SET_RANGE: the first key >= key (its first duplicate)
+  Task<Result<Entry>> next();                // MDB_NEXT: the next duplicate, else the next key
+
+ private:
+  friend class Txn;
+  explicit Cursor(std::unique_ptr<detail::CursorState> state);
+  std::unique_ptr<detail::CursorState> state_;
+};
+
+}  // namespace aspen::async
