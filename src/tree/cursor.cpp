@@ -147,25 +147,89 @@ Status Cursor::prev(Bytes* key, Bytes* data, CursorOp op) {
   return read_item(key, data, CursorOp::kLast);
 }
 
+// LMDB's shortcut in mdb_cursor_set: a positioned cursor first tries its current leaf. Returns kAt when the
+// key is on it exactly, kOnPage when the key falls inside it, kSearch when a search from the root is needed;
+// MDB_NOTFOUND (cursor left where LMDB leaves it, eof flag untouched) when nothing can match.
+Result<Cursor::Shortcut> Cursor::try_current_page(Bytes key, CursorOp op) {
+  std::byte* p = stack_.top_page();
+  const unsigned n = page::num_keys(p);
+  const size_t bytes = tree().page_bytes();
+  auto key_of = [&](unsigned i) -> Result<Bytes> {
+    if (!page::is_leaf2(p) && !page::node_sane(p, i, bytes)) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
+    return page::key_at(p, i, db_->pad);
+  };
+  if (n == 0) {
+    stack_.top_index() = 0;
+    return ASPEN_ERROR(code::kNotFound);
+  }
+  ASPEN_ASSIGN(Bytes first, key_of(0));
+  int rc = (*cmp_)(key, first);
+  if (rc == 0) {
+    stack_.top_index() = 0;
+    return Shortcut::kAt;
+  }
+  if (rc > 0) {
+    if (n > 1) {
+      ASPEN_ASSIGN(Bytes last_key, key_of(n - 1));
+      rc = (*cmp_)(key, last_key);
+      if (rc == 0) {
+        stack_.top_index() = static_cast<uint16_t>(n - 1);
+        return Shortcut::kAt;
+      }
+      if (rc < 0) {
+        if (stack_.top_index() < n) {
+          ASPEN_ASSIGN(Bytes here, key_of(stack_.top_index()));
+          if ((*cmp_)(key, here) == 0) return Shortcut::kAt;
+        }
+        eof_ = false;
+        return Shortcut::kOnPage;
+      }
+    }
+    bool more_pages = false;  // does any ancestor have a right sibling?
+    for (unsigned level = 0; level + 1 < stack_.depth; ++level)
+      if (stack_.index[level] + 1u < page::num_keys(stack_.pages[level])) more_pages = true;
+    if (!more_pages) {
+      stack_.top_index() = static_cast<uint16_t>(n);
+      return ASPEN_ERROR(code::kNotFound);
+    }
+  }
+  if (stack_.depth == 1) {
+    stack_.top_index() = 0;
+    if (op == CursorOp::kSetRange) return Shortcut::kAt;  // the first item is the smallest >= key
+    return ASPEN_ERROR(code::kNotFound);
+  }
+  return Shortcut::kSearch;
+}
+
 Status Cursor::set(Bytes* key, Bytes* data, CursorOp op) {
   if (key->empty()) return ASPEN_ERROR(code::kBadValsize);
   clear_sub();
-  ASPEN_TRY(tree().search(stack_, *key, SearchMode::kKey, false));
+  Shortcut way = Shortcut::kSearch;
+  if (initialized_ && stack_.depth) {
+    ASPEN_ASSIGN(way, try_current_page(*key, op));
+  }
+  if (way == Shortcut::kSearch) {
+    ASPEN_TRY(tree().search(stack_, *key, SearchMode::kKey, false));
+    initialized_ = true;
+    eof_ = false;
+  }
+  std::byte* p = stack_.top_page();
+  if (way != Shortcut::kAt) {
+    auto found = tree().find(p, *key);
+    if (found.corrupt) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
+    stack_.top_index() = static_cast<uint16_t>(found.index);
+    if (op != CursorOp::kSetRange && !found.exact) return ASPEN_ERROR(code::kNotFound);
+    if (found.index >= page::num_keys(p)) {
+      Status st = tree().sibling(stack_, true);
+      if (!st.ok()) {
+        eof_ = true;
+        return st;
+      }
+      p = stack_.top_page();
+    }
+  }
   initialized_ = true;
   eof_ = false;
-  std::byte* p = stack_.top_page();
-  auto found = tree().find(p, *key);
-  if (found.corrupt) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
-  stack_.top_index() = static_cast<uint16_t>(found.index);
-  if (op != CursorOp::kSetRange && !found.exact) return ASPEN_ERROR(code::kNotFound);
-  if (found.index >= page::num_keys(p)) {
-    Status st = tree().sibling(stack_, true);
-    if (!st.ok()) {
-      eof_ = true;
-      return st;
-    }
-    p = stack_.top_page();
-  }
   const bool want_key = op == CursorOp::kSetRange || op == CursorOp::kSetKey;
   if (page::is_leaf2(p)) {
     if (want_key) *key = page::key_at(p, stack_.top_index(), db_->pad);

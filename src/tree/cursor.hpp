@@ -84,6 +84,8 @@ class Cursor {
   };
 
   // Reads (cursor.cpp).
+  enum class Shortcut { kSearch, kOnPage, kAt };
+  Result<Shortcut> try_current_page(Bytes key, CursorOp op);
   Status restore_position();
   Status first(Bytes* key, Bytes* data);
   Status last(Bytes* key, Bytes* data);
