@@ -227,8 +227,7 @@ Status Cursor::position_after_delete(Bytes deleted_key) {
   auto found = tree().find(p, deleted_key);
   if (found.corrupt) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
   stack_.top_index() = static_cast<uint16_t>(found.index);
-  initialized_ = deleted_ = true;
-  eof_ = false;
+  initialized_ = deleted_ = true;  // the eof flag stays as it was (LMDB's mdb_cursor_del0)
   if (found.index >= page::num_keys(p) && !tree().sibling(stack_, true).ok()) {
     eof_ = true;
     return ok_status();
@@ -266,7 +265,9 @@ Status Cursor::del(unsigned flags) {
   Bytes key = copy_into(key_copy, page::key_at(p, stack_.top_index(), db_->pad));
   page::remove_node(p, stack_.top_index(), db_->pad);
   --db_->entries;
-  ASPEN_TRY(tree().rebalance(stack_));
+  Tree t = tree();
+  ASPEN_TRY(t.rebalance(stack_));
+  if (t.merged()) eof_ = false;
   return position_after_delete(key);
 }
 

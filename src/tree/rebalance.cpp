@@ -136,6 +136,7 @@ Status Tree::move_node(Stack& src, Stack& dst, bool /*from_left*/) const {
 // Appends every node of the page at the top of `src` to the page at the top of `dst` (its left neighbour),
 // unlinks and frees the source page, then rebalances the parent.
 Status Tree::merge(Stack& src, Stack& dst) const {
+  merged_ = true;
   ASPEN_TRY(touch(dst, dst.top()));
   std::byte* ps = src.top_page();
   std::byte* pd = dst.top_page();

@@ -89,6 +89,8 @@ class Tree {
   Status update_separator(Stack& s, Bytes key) const { return update_key(s, key); }
   // Rebalances the top page of `s` after a removal (mdb_rebalance).
   Status rebalance(Stack& s) const;
+  // Whether a rebalance through this handle merged pages (LMDB then clears the cursor's eof flag).
+  bool merged() const { return merged_; }
 
   // Size of `item` on a page of this kind, pointer included (LMDB's mdb_leaf_size / mdb_branch_size).
   size_t item_size(const std::byte* page, const NodeSpec& item) const;
@@ -114,6 +116,7 @@ class Tree {
   const KeyCompare* cmp_;
   std::byte* inline_root_;
   size_t inline_size_;
+  mutable bool merged_ = false;
 };
 
 }  // namespace aspen::tree
