@@ -181,7 +181,7 @@ struct ExecutorOptions {
   unsigned queue_depth = 256;     // reads in flight at most (more wait in a backlog)
   size_t pool_pages = 16384;      // kPool: the buffer pool (64 MiB of 4 KiB pages); kHybrid: cold reads at once
   unsigned io_threads = 4;        // workers of the kThreads backend
-  uint32_t residency_epoch = 1u << 14;  // kHybrid: fetches after which residency marks are probed again
+  uint32_t residency_ms = 200;    // kHybrid: a page seen resident is trusted for one to two such periods
 };
 
 struct ExecutorStats {

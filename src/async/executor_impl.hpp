@@ -46,7 +46,7 @@ struct Snapshot {
 class PageAwait : public pager::Waiter {
  public:
   PageAwait(ExecutorImpl& ex, const Snapshot& snap, uint64_t pgno, unsigned count = 1) : ex_(&ex) {
-    request_ = pager::PageRequest{pgno, count, snap.txnid};
+    request_ = pager::PageRequest{pgno, count, snap.txnid, snap.page_limit};
     ready = &wake;
     if (pgno >= snap.page_limit || count > snap.page_limit - pgno) {
       failed = true;

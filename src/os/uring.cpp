@@ -402,6 +402,11 @@ Result<bool> resident(const void* addr, size_t len) {
   return true;
 }
 
+Status residency(const void* addr, size_t len, unsigned char* vec) {
+  if (::mincore(const_cast<void*>(addr), len, vec) != 0) return ASPEN_ERROR(errno);
+  return ok_status();
+}
+
 Result<int> open_for_random_reads(int fd) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);

@@ -82,6 +82,8 @@ bool uring_compiled_in();
 // Residency of [addr, addr + len) in the page cache (mincore): true when every page is resident. `addr`
 // must be page-aligned and inside a mapping. Errors (ENOMEM outside a mapping, ...) come back as values.
 Result<bool> resident(const void* addr, size_t len);
+// Per-page residency of [addr, addr + len): vec[i] & 1 for page i (mincore). Same rules as resident().
+Status residency(const void* addr, size_t len, unsigned char* vec);
 // A new read-only descriptor of the file `fd` refers to (through /proc/self/fd), with its own file position
 // and read-ahead state set to random access (POSIX_FADV_RANDOM): a cold 4 KiB read then brings in 4 KiB, not
 // a read-ahead window. The caller closes it. The file must carry no fcntl locks of this process that

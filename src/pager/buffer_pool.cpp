@@ -34,7 +34,38 @@ BufferPool::BufferPool(size_t page_size, size_t capacity_pages, std::byte* slab)
     frames_[i].slot = static_cast<uint32_t>(i);
     frames_[i].pool = this;
   }
-  index_.reserve(capacity_pages);
+  size_t size = 2;
+  unsigned bits = 1;
+  while (size < 2 * capacity_pages) size <<= 1, ++bits;
+  index_.assign(size, Entry{0, 0, kEmpty});
+  shift_ = 64 - bits;
+}
+
+size_t BufferPool::index_find(uint64_t snapshot, uint64_t pgno) const {
+  const size_t mask = index_.size() - 1;
+  for (size_t i = home(snapshot, pgno);; i = (i + 1) & mask) {
+    const Entry& e = index_[i];
+    if (e.slot == kEmpty || (e.pgno == pgno && e.snapshot == snapshot)) return i;
+  }
+}
+
+void BufferPool::index_insert(uint64_t snapshot, uint64_t pgno, uint32_t slot) {
+  index_[index_find(snapshot, pgno)] = Entry{snapshot, pgno, slot};
+}
+
+void BufferPool::index_erase(size_t at) {
+  const size_t mask = index_.size() - 1;
+  size_t hole = at;
+  for (size_t j = (at + 1) & mask; index_[j].slot != kEmpty; j = (j + 1) & mask) {
+    const size_t want = home(index_[j].snapshot, index_[j].pgno);
+    // Move entry j into the hole unless its home lies cyclically in (hole, j].
+    const bool stays = hole <= j ? (want > hole && want <= j) : (want > hole || want <= j);
+    if (!stays) {
+      index_[hole] = index_[j];
+      hole = j;
+    }
+  }
+  index_[hole].slot = kEmpty;
 }
 
 BufferPool::~BufferPool() {
@@ -45,8 +76,8 @@ BufferPool::~BufferPool() {
 }
 
 Frame* BufferPool::find(uint64_t snapshot, uint64_t pgno) {
-  auto it = index_.find(Key{snapshot, pgno});
-  return it == index_.end() ? nullptr : &frames_[it->second];
+  const Entry& e = index_[index_find(snapshot, pgno)];
+  return e.slot == kEmpty ? nullptr : &frames_[e.slot];
 }
 
 Result<Frame*> BufferPool::allocate(uint64_t snapshot, uint64_t pgno, uint32_t pages, bool index) {
@@ -74,7 +105,7 @@ Result<Frame*> BufferPool::allocate(uint64_t snapshot, uint64_t pgno, uint32_t p
   f.indexed = index;
   f.waiters = nullptr;
   if (index) {
-    index_.emplace(Key{snapshot, pgno}, slot);
+    index_insert(snapshot, pgno, slot);
     used_pages_ += pages;
   }
   return &f;
@@ -82,7 +113,7 @@ Result<Frame*> BufferPool::allocate(uint64_t snapshot, uint64_t pgno, uint32_t p
 
 void BufferPool::forget(Frame* frame) {
   if (frame->indexed) {
-    index_.erase(Key{frame->snapshot, frame->pgno});
+    index_erase(index_find(frame->snapshot, frame->pgno));
     used_pages_ -= frame->pages;
     frame->indexed = false;
   }

@@ -17,7 +17,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include "pager/pager.hpp"
@@ -71,14 +70,20 @@ class BufferPool {
   uint64_t evictions() const { return evictions_; }
 
  private:
-  struct Key {
+  // The index: open addressing with linear probing over a power-of-two table at most half full, deletion by
+  // backward shift (no tombstones). One cache line per lookup in the common case.
+  struct Entry {
     uint64_t snapshot;
     uint64_t pgno;
-    bool operator==(const Key&) const = default;
+    uint32_t slot;  // kEmpty when the entry is unused
   };
-  struct KeyHash {
-    size_t operator()(const Key& k) const { return (k.pgno * 0x9E3779B97F4A7C15ull) ^ (k.snapshot * 0xC2B2AE3D27D4EB4Full); }
-  };
+  static constexpr uint32_t kEmpty = ~0u;
+  size_t home(uint64_t snapshot, uint64_t pgno) const {
+    return static_cast<size_t>(((pgno ^ (snapshot * 0xC2B2AE3D27D4EB4Full)) * 0x9E3779B97F4A7C15ull) >> shift_);
+  }
+  size_t index_find(uint64_t snapshot, uint64_t pgno) const;
+  void index_insert(uint64_t snapshot, uint64_t pgno, uint32_t slot);
+  void index_erase(size_t at);
 
   BufferPool(size_t page_size, size_t capacity_pages, std::byte* slab);
   // Evicts one frame (CLOCK). False when a full double sweep found nothing evictable.
@@ -89,7 +94,8 @@ class BufferPool {
   std::byte* slab_;
   std::vector<Frame> frames_;
   std::vector<uint32_t> free_slots_;
-  std::unordered_map<Key, uint32_t, KeyHash> index_;
+  std::vector<Entry> index_;
+  unsigned shift_ = 0;  // 64 - log2(index_.size())
   size_t used_pages_ = 0;
   size_t hand_ = 0;
   uint64_t evictions_ = 0;

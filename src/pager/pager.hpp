@@ -33,6 +33,7 @@ struct PageRequest {
   uint64_t pgno = 0;
   unsigned count = 1;     // pages: 1, or the length of an overflow run
   uint64_t snapshot = 0;  // txnid of the reader's snapshot
+  uint64_t limit = 0;     // one past the snapshot's last page (0: pgno + count); bounds batched probes
 };
 
 // Someone waiting for a page. Filled in by the pager before `ready(this)` is called.

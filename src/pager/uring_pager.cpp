@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "page/page.hpp"
@@ -12,6 +13,13 @@ namespace {
 
 constexpr uint64_t kHybridKey = 0;  // kHybrid frames are scratch buffers, the same for every snapshot
 constexpr size_t kReapBatch = 64;
+constexpr uint64_t kProbeWindow = 64;     // pages per mincore probe (aligned)
+constexpr uint32_t kClockInterval = 256;  // fetches between two readings of the clock (kHybrid)
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace
 
@@ -32,8 +40,8 @@ Result<std::unique_ptr<UringPager>> UringPager::open(int fd, size_t page_size, c
 UringPager::UringPager(int fd, size_t page_size, const std::byte* map, const UringPagerOptions& options)
     : fd_(fd), page_size_(page_size), map_(map), options_(options) {
   if (options_.max_cached_run == 0) options_.max_cached_run = options_.pool_pages / 8 ? options_.pool_pages / 8 : 1;
-  if (options_.residency_epoch == 0) options_.residency_epoch = 1;
-  until_next_epoch_ = options_.residency_epoch;
+  if (options_.residency_ms == 0) options_.residency_ms = 1;
+  epoch_end_ns_ = now_ns() + int64_t{options_.residency_ms} * 1000000;
 }
 
 UringPager::~UringPager() {
@@ -115,7 +123,10 @@ Result<bool> UringPager::fetch_pool(const PageRequest& request, PageRef* out, Wa
 }
 
 Result<bool> UringPager::fetch_hybrid(const PageRequest& request, PageRef* out, Waiter* waiter) {
-  if (--until_next_epoch_ == 0) advance_epoch();
+  if (++until_clock_check_ >= kClockInterval) {
+    until_clock_check_ = 0;
+    if (now_ns() >= epoch_end_ns_) advance_epoch();
+  }
   const std::byte* in_map = map_ + request.pgno * page_size_;
   if (marked_resident(request.pgno, request.count)) {
     ++stats_.hits;
@@ -129,15 +140,28 @@ Result<bool> UringPager::fetch_hybrid(const PageRequest& request, PageRef* out, 
     f->waiters = waiter;
     return false;
   }
-  ++stats_.residency_probes;
-  Result<bool> resident = os::resident(in_map, request.count * page_size_);
-  if (resident.ok() && *resident) {
+  if (probe(request)) {
     ++stats_.hits;
-    mark_resident(request.pgno, request.count);
     *out = PageRef(in_map, nullptr);
     return true;
   }
   return read_into_new_frame(request, kHybridKey, !f, waiter);
+}
+
+bool UringPager::probe(const PageRequest& request) {
+  ++stats_.residency_probes;
+  const uint64_t end = request.pgno + request.count;
+  const uint64_t limit = request.limit > end ? request.limit : end;
+  uint64_t first = request.pgno & ~(kProbeWindow - 1);
+  uint64_t last = std::min(first + kProbeWindow, limit);
+  if (last < end) first = request.pgno, last = end;  // a long run: probe exactly it
+  probe_vec_.resize(last - first);
+  if (!os::residency(map_ + first * page_size_, (last - first) * page_size_, probe_vec_.data()).ok()) return false;
+  for (uint64_t p = first; p < last; ++p)
+    if (probe_vec_[p - first] & 1) mark_resident(p, 1);
+  for (uint64_t p = request.pgno; p < end; ++p)
+    if (!(probe_vec_[p - first] & 1)) return false;
+  return true;
 }
 
 Status UringPager::start_read(Frame* frame, Waiter* waiter) {
@@ -242,7 +266,7 @@ void UringPager::mark_resident(uint64_t pgno, unsigned count) {
 }
 
 void UringPager::advance_epoch() {
-  until_next_epoch_ = options_.residency_epoch;
+  epoch_end_ns_ = now_ns() + int64_t{options_.residency_ms} * 1000000;
   if (++epoch_ == 0) {  // wrapped: forget every mark rather than trust one 255 epochs old
     std::fill(marks_.begin(), marks_.end(), 0);
     epoch_ = 1;

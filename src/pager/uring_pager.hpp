@@ -6,12 +6,13 @@
 //            multi-page read; runs longer than `max_cached_run` pages are read into transient buffers that
 //            live as long as their PageRefs. Independent of the map and of the page cache's state.
 //   kHybrid  zero-copy for resident pages: a page is answered from the map at once when it is known to be in
-//            the page cache (a residency mark, or else one mincore probe); a cold page is read through the
-//            queue into a scratch buffer, which brings it into the page cache, and then answered from the
-//            map. A page only takes a minor fault (a page-table fill) when first touched after that.
-//            Residency marks expire every `residency_epoch` fetches, so a page the kernel has since evicted
-//            is probed again instead of faulting for ever; between probes an evicted page costs one
-//            synchronous fault (correct, only slower).
+//            the page cache (a residency mark, or else a mincore probe, which marks the resident pages of the
+//            whole aligned window of kProbeWindow pages around it, so that warm data costs one system call
+//            per window and not per page); a cold page is read through the queue into a scratch buffer, which
+//            brings it into the page cache, and then answered from the map (it takes a minor fault, a
+//            page-table fill, when first touched). Marks expire after one to two residency epochs of
+//            `residency_ms`, so that a page the kernel has evicted since is probed again; until then an
+//            evicted page costs one synchronous fault (correct, only slower).
 // Reads go through a private read-only descriptor of the data file with read-ahead off (a cold random read
 // brings in one page, not a window).
 //
@@ -24,6 +25,7 @@
 // Thread-safety: one thread. The pager must outlive every PageRef it handed out.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -40,7 +42,7 @@ struct UringPagerOptions {
   // kPool: the cache, in pages. kHybrid: scratch buffers, i.e. cold reads outstanding at most.
   size_t pool_pages = 16384;
   size_t max_cached_run = 0;        // kPool: longer runs are not cached; 0 = pool_pages / 8
-  uint32_t residency_epoch = 1u << 14;  // kHybrid: fetches between expiries of the residency marks
+  uint32_t residency_ms = 200;      // kHybrid: length of a residency epoch (marks live one to two)
   os::ReadQueueOptions queue;
 };
 
@@ -83,6 +85,8 @@ class UringPager final : public Pager {
   bool marked_resident(uint64_t pgno, unsigned count) const;
   void mark_resident(uint64_t pgno, unsigned count);
   void advance_epoch();
+  // Probes the window around the request, marks what is resident; true when the whole request is.
+  bool probe(const PageRequest& request);
 
   int fd_;
   size_t page_size_;
@@ -95,8 +99,10 @@ class UringPager final : public Pager {
   std::vector<Waiter*> wake_;      // waiters to wake at the end of poll()
   std::vector<Waiter*> waking_;    // those being woken (a woken waiter may start reads that add to wake_)
   std::vector<uint8_t> marks_;     // kHybrid: epoch at which each page was last seen resident (0 = never)
+  std::vector<unsigned char> probe_vec_;  // mincore's answer
   uint8_t epoch_ = 1;
-  uint32_t until_next_epoch_ = 0;
+  uint32_t until_clock_check_ = 0;   // fetches before the clock is read again
+  int64_t epoch_end_ns_ = 0;         // when the current epoch ends (steady clock)
   PagerStats stats_;
 };
 

@@ -2,6 +2,9 @@
 // against the capacity, transient frames die with their last pin, and a pool full of pins says ENOBUFS.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <random>
+
 #include "pager/buffer_pool.hpp"
 
 namespace aspen::pager {
@@ -92,6 +95,40 @@ TEST(BufferPool, LoadingFramesAreNeverEvicted) {
   EXPECT_EQ((*pool)->allocate(1, 3, 1, true).code(), ENOBUFS);
   (*a)->state = Frame::State::kReady;
   EXPECT_TRUE((*pool)->allocate(1, 3, 1, true).ok());
+}
+
+TEST(BufferPool, IndexStaysConsistentUnderChurn) {
+  auto pool = BufferPool::create(kPage, 64);
+  ASSERT_TRUE(pool.ok());
+  std::mt19937_64 rng(7);
+  std::map<std::pair<uint64_t, uint64_t>, Frame*> model;
+  for (int i = 0; i < 20000; ++i) {
+    const uint64_t snapshot = rng() % 3, pgno = rng() % 200;
+    Frame* found = (*pool)->find(snapshot, pgno);
+    auto it = model.find({snapshot, pgno});
+    if (found) {
+      ASSERT_NE(it, model.end());
+      ASSERT_EQ(found, it->second);
+      if (rng() % 2) {
+        (*pool)->forget(found);
+        model.erase(it);
+      }
+      continue;
+    }
+    if (it != model.end()) {
+      // Evicted by an allocation: the model learns it now.
+      model.erase(it);
+    }
+    Frame* f = load(**pool, snapshot, pgno);
+    ASSERT_NE(f, nullptr);
+    model[{snapshot, pgno}] = f;
+    for (auto m = model.begin(); m != model.end();) {  // drop what the allocation evicted
+      if ((*pool)->find(m->first.first, m->first.second) != m->second) m = model.erase(m);
+      else ++m;
+    }
+  }
+  EXPECT_LE((*pool)->used_pages(), 64u);
+  EXPECT_EQ(model.size(), (*pool)->used_pages());
 }
 
 }  // namespace
