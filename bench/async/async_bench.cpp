@@ -5,7 +5,9 @@
 //   aspen_async_bench load DIR ENTRIES VALUE_BYTES       build the database (sorted keys, appended)
 //   aspen_async_bench drop DIR                           drop data.mdb from the page cache; print residency
 //   aspen_async_bench run DIR ENGINE N OPS [options]     one measurement, one CSV line on stdout:
-//       engine,n,temperature,ops,seconds,ops_per_s,found,reads,resident_before
+//       engine,n,temperature,ops,seconds,ops_per_s,found,reads,resident_before,cpu_seconds
+//     (cpu_seconds: the process's user + system time during the timed part, all threads: on a shared machine
+//     ops / cpu_seconds is the steadier measure of CPU-bound warm runs)
 //     ENGINE: hybrid | pool | map   (async, N = lookups in flight, one thread)
 //             mmap | lmdb           (synchronous, N = threads)
 //             raw                   (io_uring random 4 KiB page reads of data.mdb, N in flight)
@@ -17,6 +19,7 @@
 // POSIX_FADV_RANDOM), the setting LMDB recommends for random reads of data larger than memory.
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,7 +55,15 @@ struct Options {
   bool cold = false, warm = false;
 };
 
+double cpu_now() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 struct Outcome {
+  double cpu = 0;
   double seconds = 0;
   uint64_t found = 0, checksum = 0, reads = 0;
 };
@@ -160,12 +171,14 @@ Result<Outcome> run_async(const Options& o, uint64_t entries) {
     ASPEN_TRY(ex->run());
   }
   const uint64_t reads_before = ex->stats().reads;
+  const double cpu_start = cpu_now();
   const auto start = Clock::now();
   for (uint64_t k = 0; k < o.n; ++k)
     ex->spawn(looker(txn, dbi, o.ops / o.n, entries, o.seed * 7919 + k, tally));
   ASPEN_TRY(ex->run());
   Outcome out;
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  out.cpu = cpu_now() - cpu_start;
   out.found = tally.found;
   out.checksum = tally.checksum;
   out.reads = ex->stats().reads - reads_before;
@@ -186,6 +199,7 @@ Result<Outcome> run_mmap(const Options& o, uint64_t entries) {
   }
   const uint64_t per_thread = o.ops / o.n;
   std::vector<Tally> tallies(o.n);
+  const double cpu_start = cpu_now();
   const auto start = Clock::now();
   std::vector<std::thread> threads;
   for (uint64_t t = 0; t < o.n; ++t) {
@@ -206,6 +220,7 @@ Result<Outcome> run_mmap(const Options& o, uint64_t entries) {
   for (auto& th : threads) th.join();
   Outcome out;
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  out.cpu = cpu_now() - cpu_start;
   for (const Tally& t : tallies) {
     out.found += t.found;
     out.checksum += t.checksum;
@@ -226,6 +241,7 @@ Result<Outcome> run_raw(const Options& o) {
   std::vector<std::byte> buffers(o.n * 4096);
   uint64_t state = o.seed, issued = 0, done = 0;
   os::ReadCompletion batch[64];
+  const double cpu_start = cpu_now();
   const auto start = Clock::now();
   while (done < o.ops) {
     while (issued < o.ops && !q->full()) {
@@ -238,6 +254,7 @@ Result<Outcome> run_raw(const Options& o) {
   }
   Outcome out;
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  out.cpu = cpu_now() - cpu_start;
   out.found = out.reads = done;
   os::close_fd(rfd);
   return out;
@@ -265,15 +282,16 @@ int run(const Options& o) {
     if (!r.error.empty()) return std::fprintf(stderr, "lmdb: %s\n", r.error.c_str()), 1;
     rc = 0;
     out.seconds = r.seconds;
+    out.cpu = r.cpu_seconds;
     out.found = r.found;
     out.checksum = r.checksum;
   }
   if (rc != 0) return std::fprintf(stderr, "%s: %s\n", o.engine.c_str(), error_message(rc)), 1;
   const uint64_t ops = o.engine == "raw" ? o.ops : (o.ops / o.n) * o.n;
-  std::printf("%s,%llu,%s,%llu,%.4f,%.0f,%llu,%llu,%.4f\n", o.engine.c_str(), static_cast<unsigned long long>(o.n),
+  std::printf("%s,%llu,%s,%llu,%.4f,%.0f,%llu,%llu,%.4f,%.4f\n", o.engine.c_str(), static_cast<unsigned long long>(o.n),
               o.cold ? "cold" : (o.warm ? "warm" : "as-is"), static_cast<unsigned long long>(ops), out.seconds,
               static_cast<double>(ops) / out.seconds, static_cast<unsigned long long>(out.found),
-              static_cast<unsigned long long>(out.reads), resident);
+              static_cast<unsigned long long>(out.reads), resident, out.cpu);
   if (o.engine != "raw" && out.found != ops) std::fprintf(stderr, "warning: %llu of %llu keys found\n",
                                                            static_cast<unsigned long long>(out.found),
                                                            static_cast<unsigned long long>(ops));

@@ -4,6 +4,8 @@
 
 #include <lmdb.h>
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -17,6 +19,13 @@ uint64_t splitmix(uint64_t& state) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
+}
+
+double cpu_now() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 }  // namespace
@@ -56,6 +65,7 @@ LmdbRun run_lmdb(const std::string& dir, unsigned threads, uint64_t per_thread, 
     if (txn) mdb_txn_abort(txn);
   }
   std::vector<uint64_t> found(threads, 0), sums(threads, 0);
+  const double cpu_start = cpu_now();
   auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> workers;
   for (unsigned t = 0; t < threads; ++t) {
@@ -76,6 +86,7 @@ LmdbRun run_lmdb(const std::string& dir, unsigned threads, uint64_t per_thread, 
   }
   for (auto& w : workers) w.join();
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.cpu_seconds = cpu_now() - cpu_start;
   for (unsigned t = 0; t < threads; ++t) {
     out.found += found[t];
     out.checksum += sums[t];

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the async-read benchmark of docs/ASYNC.md and writes docs/async/results.csv and the plots.
+# Usage: bench/async/run.sh [BUILD_DIR] [SCRATCH_DIR] [REPEATS]
+#   BUILD_DIR    holds bench/async/aspen_async_bench (default build)
+#   SCRATCH_DIR  where the two databases live (default /tmp/aspen-async-bench; ~1.2 GB)
+#   REPEATS      runs of each configuration, interleaved; the plot shows the median (default 3)
+# Cold runs: every run is its own process and starts by dropping data.mdb from the page cache
+# (posix_fadvise DONTNEED; nothing maps the file then), so each reads from the device.
+# Warm runs: a 128 MB database, read once through each engine's own path before the timed lookups.
+set -euo pipefail
+build=${1:-build}
+scratch=${2:-/tmp/aspen-async-bench}
+repeats=${3:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bench="$build/bench/async/aspen_async_bench"
+out="$root/docs/async"
+mkdir -p "$scratch" "$out"
+[ -f "$scratch/cold/entries" ] || "$bench" load "$scratch/cold" 8000000 100
+[ -f "$scratch/warm/entries" ] || "$bench" load "$scratch/warm" 1000000 100
+
+cold_ops=${COLD_OPS:-20000}
+warm_ops=${WARM_OPS:-200000}
+csv="$out/results.csv"
+echo "engine,n,temperature,ops,seconds,ops_per_s,found,reads,resident_before,cpu_seconds,repeat" > "$csv"
+cold_configs=("raw 1" "raw 8" "raw 32" "raw 128"
+              "hybrid 1" "hybrid 8" "hybrid 32" "hybrid 128"
+              "pool 1" "pool 8" "pool 32" "pool 128"
+              "mmap 1" "mmap 2" "mmap 8" "mmap 32"
+              "lmdb 1" "lmdb 2" "lmdb 8" "lmdb 32")
+warm_configs=("mmap 1" "lmdb 1" "map 1" "hybrid 1" "hybrid 32" "pool 1" "pool 32" "mmap 2" "lmdb 2")
+for r in $(seq 1 "$repeats"); do
+  for c in "${cold_configs[@]}"; do
+    line=$("$bench" run "$scratch/cold" $c "$cold_ops" --cold --pool-pages 65536 --seed "$r")
+    echo "$line,$r" | tee -a "$csv"
+  done
+  for c in "${warm_configs[@]}"; do
+    line=$("$bench" run "$scratch/warm" $c "$warm_ops" --warm --pool-pages 65536 --seed "$r")
+    echo "$line,$r" | tee -a "$csv"
+  done
+done
+python3 "$here/plot.py" "$csv" "$out"
