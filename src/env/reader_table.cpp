@@ -91,10 +91,11 @@ Result<ReaderTable> ReaderTable::open(const std::string& lock_path, const Reader
   }
   ASPEN_ASSIGN(uint64_t size, table.file_.size());
   uint64_t wanted = format::lock_file_size(options.max_readers);
-  if (table.exclusive_ && size < wanted) {
-    ASPEN_TRY(table.file_.truncate(wanted));
-    size = wanted;
-  }
+  if (table.exclusive_ && size < wanted) size = wanted;
+  // Stores through the shared map need the file's blocks to exist: on a full disk, a sparse lock file (from
+  // ftruncate, ours or liblmdb's) turns the first store into SIGBUS. fallocate sets the size when it grows the
+  // file and keeps the bytes already there.
+  ASPEN_TRY(table.file_.allocate(0, size));
   ASPEN_TRY(table.map_and_setup(size));
   ASPEN_TRY(table.take_pid_lock());
   return table;

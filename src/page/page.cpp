@@ -20,7 +20,7 @@ std::byte* make_room(std::byte* p, unsigned i, size_t size) {
 }
 
 void write_node_key(std::byte* n, Bytes key) {
-  node_header(n)->key_size = static_cast<uint16_t>(key.size());
+  store<uint16_t>(n + 6, static_cast<uint16_t>(key.size()));  // node fields may be unaligned (page.hpp)
   if (!key.empty()) std::memcpy(n + kNodeHeaderSize, key.data(), key.size());
 }
 
@@ -43,7 +43,7 @@ size_t node_size_on_page(const std::byte* p, const std::byte* n) {
 std::byte* add_leaf_node(std::byte* p, unsigned i, Bytes key, const LeafData& data) {
   size_t size = format::even(kNodeHeaderSize + key.size() + data.stored.size());
   std::byte* n = make_room(p, i, size);
-  node_header(n)->flags = data.node_flags;
+  store<uint16_t>(n + 4, data.node_flags);
   set_node_data_size(n, data.data_size);
   write_node_key(n, key);
   std::byte* dest = node_data(n);

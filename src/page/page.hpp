@@ -70,29 +70,29 @@ inline format::NodeHeader* node_header(std::byte* n) { return reinterpret_cast<f
 inline const format::NodeHeader* node_header(const std::byte* n) {
   return reinterpret_cast<const format::NodeHeader*>(n);
 }
-inline uint16_t node_flags(const std::byte* n) { return node_header(n)->flags; }
-inline uint16_t node_key_size(const std::byte* n) { return node_header(n)->key_size; }
+// Node fields are read and written with memcpy: a DUPSORT sub-page starts right after its node's key, so in
+// LMDB's layout its nodes may sit at odd addresses (unaligned for a u16 member access).
+inline uint16_t node_flags(const std::byte* n) { return load<uint16_t>(n + 4); }
+inline uint16_t node_key_size(const std::byte* n) { return load<uint16_t>(n + 6); }
 inline Bytes node_key(const std::byte* n) { return {n + kNodeHeaderSize, node_key_size(n)}; }
 // Size of a leaf node's data (the real size even when the data lives on overflow pages).
 inline uint32_t node_data_size(const std::byte* n) {
-  return node_header(n)->lo | (uint32_t{node_header(n)->hi} << 16);
+  return load<uint16_t>(n) | (uint32_t{load<uint16_t>(n + 2)} << 16);
 }
 inline void set_node_data_size(std::byte* n, uint32_t size) {
-  node_header(n)->lo = static_cast<uint16_t>(size);
-  node_header(n)->hi = static_cast<uint16_t>(size >> 16);
+  store<uint16_t>(n, static_cast<uint16_t>(size));
+  store<uint16_t>(n + 2, static_cast<uint16_t>(size >> 16));
 }
 inline std::byte* node_data(std::byte* n) { return n + kNodeHeaderSize + node_key_size(n); }
 inline const std::byte* node_data(const std::byte* n) { return n + kNodeHeaderSize + node_key_size(n); }
 // The child page of a branch node (48 bits across lo, hi and flags).
 inline uint64_t node_child(const std::byte* n) {
-  const auto* h = node_header(n);
-  return h->lo | (uint64_t{h->hi} << 16) | (uint64_t{h->flags} << 32);
+  return load<uint16_t>(n) | (uint64_t{load<uint16_t>(n + 2)} << 16) | (uint64_t{load<uint16_t>(n + 4)} << 32);
 }
 inline void set_node_child(std::byte* n, uint64_t pgno) {
-  auto* h = node_header(n);
-  h->lo = static_cast<uint16_t>(pgno);
-  h->hi = static_cast<uint16_t>(pgno >> 16);
-  h->flags = static_cast<uint16_t>(pgno >> 32);
+  store<uint16_t>(n, static_cast<uint16_t>(pgno));
+  store<uint16_t>(n + 2, static_cast<uint16_t>(pgno >> 16));
+  store<uint16_t>(n + 4, static_cast<uint16_t>(pgno >> 32));
 }
 // The first page of a F_BIGDATA node's overflow run.
 inline uint64_t node_overflow_page(const std::byte* n) { return load<uint64_t>(node_data(n)); }
@@ -120,10 +120,11 @@ inline bool header_sane(const std::byte* p, size_t size) {
   const unsigned lo = lower(p), up = upper(p);
   return lo >= kPageHeaderSize && lo <= up && up <= size && !(lo & 1);
 }
-// Node `i` of a branch or leaf page (not LEAF2) lies inside the page, key and inline data included.
+// Node `i` of a branch or leaf page (not LEAF2) lies inside the page, key and inline data included, at an
+// even offset as LMDB lays nodes out.
 inline bool node_sane(const std::byte* p, unsigned i, size_t size) {
   const size_t off = node_offset(p, i);
-  if (off < upper(p) || off + kNodeHeaderSize > size) return false;
+  if ((off & 1) || off < upper(p) || off + kNodeHeaderSize > size) return false;
   const std::byte* n = p + off;
   size_t end = off + kNodeHeaderSize + node_key_size(n);
   if (is_leaf(p)) end += (node_flags(n) & format::kNodeBigData) ? sizeof(uint64_t) : node_data_size(n);

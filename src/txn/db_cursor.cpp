@@ -58,7 +58,7 @@ Status DbCursor::put(Bytes key, Bytes* data, unsigned flags) {
     return ASPEN_ERROR(code::kIncompatible);
   ASPEN_TRY(txn_->check_writable());
   ASPEN_TRY(txn_->before_write(dbi_, this));
-  Status st = cursor_->put(key, data, flags);
+  Status st = txn_->guarded([&] { return cursor_->put(key, data, flags); });
   if (!harmless(st.code())) txn_->fail();
   return st;
 }
@@ -68,7 +68,7 @@ Status DbCursor::put_multiple(Bytes key, Bytes values, size_t value_size, size_t
   if (!(cursor_->db().flags & format::kDbDupFixed)) return ASPEN_ERROR(code::kIncompatible);
   ASPEN_TRY(txn_->check_writable());
   ASPEN_TRY(txn_->before_write(dbi_, this));
-  Status st = cursor_->put_multiple(key, values, value_size, count, flags);
+  Status st = txn_->guarded([&] { return cursor_->put_multiple(key, values, value_size, count, flags); });
   if (!harmless(st.code())) txn_->fail();
   return st;
 }
@@ -77,7 +77,7 @@ Status DbCursor::del(unsigned flags) {
   if (!txn_) return ASPEN_ERROR(EINVAL);
   ASPEN_TRY(txn_->check_writable());
   ASPEN_TRY(txn_->before_write(dbi_, this));
-  Status st = cursor_->del(flags);
+  Status st = txn_->guarded([&] { return cursor_->del(flags); });
   if (!harmless(st.code())) txn_->fail();
   return st;
 }

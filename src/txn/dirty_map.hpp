@@ -38,7 +38,13 @@ class DirtyMap {
     return e ? e->page : nullptr;
   }
 
-  // Inserts or replaces the entry for `pgno`.
+  // Makes room for `n` entries in all, so that puts up to that many never allocate: a caller that must not
+  // lose a buffer to std::bad_alloc reserves before it takes the buffer.
+  void reserve(size_t n) {
+    while (n * 4 > slots_.size() * 3) grow();
+  }
+
+  // Inserts or replaces the entry for `pgno`. May throw std::bad_alloc (growing), leaving the map unchanged.
   void put(uint64_t pgno, std::byte* page, unsigned pages) {
     if ((size_ + 1) * 4 > slots_.size() * 3) grow();
     for (size_t i = home(pgno);; i = (i + 1) & mask()) {
@@ -96,9 +102,11 @@ class DirtyMap {
  private:
   size_t mask() const { return slots_.size() - 1; }
   size_t home(uint64_t pgno) const { return (pgno * 0x9E3779B97F4A7C15ULL >> 20) & mask(); }
+  // Doubles the table. The new table is allocated before anything moves, so a std::bad_alloc leaves the map
+  // as it was (a moved-from table would lose every entry and the buffers they own).
   void grow() {
-    std::vector<Entry> old = std::move(slots_);
-    slots_.assign(old.size() * 2, Entry{});
+    std::vector<Entry> old(slots_.size() * 2);
+    old.swap(slots_);
     size_ = 0;
     for (const Entry& e : old)
       if (e.pgno != kEmpty) put(e.pgno, e.page, e.pages);

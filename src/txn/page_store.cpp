@@ -37,6 +37,7 @@ Result<std::byte*> Transaction::touch(std::byte* p) {
   if (page::is_dirty(p)) {
     if (!parent_ || dirty_here(pgno)) return p;
     // Dirty in an ancestor: this transaction works on its own copy, under the same page number.
+    dirty_.reserve(dirty_.size() + 1);  // before the buffer: a failed put must not lose it
     std::byte* copy = host_->take_buffer(1);
     if (!copy) return ASPEN_ERROR(ENOMEM);
     std::memcpy(copy, p, geometry_.page_size);
@@ -57,6 +58,7 @@ Result<std::byte*> Transaction::writable_if_dirty(std::byte* run, unsigned count
   if (geometry_.env_flags & kWriteMap) return page::is_dirty(run) ? run : nullptr;
   if (dirty_here(pgno)) return run;
   if (!find_dirty(pgno)) return static_cast<std::byte*>(nullptr);
+  dirty_.reserve(dirty_.size() + 1);  // before the buffer: a failed put must not lose it
   std::byte* copy = host_->take_buffer(count);
   if (!copy) return ASPEN_ERROR(ENOMEM);
   std::memcpy(copy, run, count * geometry_.page_size);
@@ -70,6 +72,7 @@ Result<std::byte*> Transaction::allocate(unsigned count) {
   if (geometry_.env_flags & kWriteMap) {
     p = host_->map() + pgno * geometry_.page_size;
   } else {
+    dirty_.reserve(dirty_.size() + 1);  // before the buffer: a failed put must not lose it
     p = host_->take_buffer(count);
     if (!p) return ASPEN_ERROR(ENOMEM);
   }

@@ -47,21 +47,25 @@ Result<std::unique_ptr<Transaction>> Transaction::begin(EnvHost& host, Transacti
   }
   std::unique_ptr<Transaction> txn(new (std::nothrow) Transaction(host, parent, read_only));
   if (!txn) return ASPEN_ERROR(ENOMEM);
-  if (parent) {
-    txn->start_nested();
-  } else if (read_only) {
-    ASPEN_TRY(txn->start_read(~0u));
-  } else {
-    ASPEN_TRY(txn->start_write());
+  try {
+    if (parent) {
+      txn->start_nested();
+    } else if (read_only) {
+      ASPEN_TRY(txn->start_read(~0u));
+    } else {
+      ASPEN_TRY(txn->start_write());
+    }
+  } catch (const std::bad_alloc&) {
+    return ASPEN_ERROR(ENOMEM);  // the half-begun transaction's destructor gives back what it took
   }
   return txn;
 }
 
 void Transaction::init_db_states(const format::Meta& meta) {
   DbTable& table = host_->db_table();
-  num_dbs_ = table.count();
-  dbs_.assign(table.max_dbs(), DbState{});
+  dbs_.assign(table.max_dbs(), DbState{});  // allocations first: abort() relies on num_dbs_ <= dbs_.size()
   cursors_.assign(read_only_ ? 0 : table.max_dbs(), {});
+  num_dbs_ = table.count();
   for (unsigned i = 0; i < num_dbs_; ++i) {
     const DbSlot& slot = table.slot(i);
     DbState& s = dbs_[i];
@@ -101,11 +105,11 @@ void Transaction::start_nested() {
   Transaction& p = *parent_;
   meta_ = p.meta_;
   txnid_ = p.txnid_;
-  num_dbs_ = p.num_dbs_;
-  dbs_ = p.dbs_;
-  for (DbState& s : dbs_) s.fresh = false;  // handles the child opens are its own to close on abort
+  dbs_ = p.dbs_;  // allocations first: abort() relies on num_dbs_ <= dbs_.size()
   cursors_.assign(p.cursors_.size(), {});
   reclaimed_ = p.reclaimed_;
+  num_dbs_ = p.num_dbs_;
+  for (DbState& s : dbs_) s.fresh = false;  // handles the child opens are its own to close on abort
   last_loaded_ = p.last_loaded_;
   next_pgno_ = p.next_pgno_;
   page_limit_ = p.page_limit_;
@@ -226,7 +230,7 @@ Status Transaction::commit() {
     finish();
     return ok_status();
   }
-  Status st = parent_ ? commit_nested() : commit_top();
+  Status st = guarded([&] { return parent_ ? commit_nested() : commit_top(); });
   if (!st.ok()) {
     abort();
     return st;
@@ -306,7 +310,7 @@ Result<Dbi> Transaction::open_db(const char* name, unsigned flags) {
     record = format::DbRecord::empty(persistent);
     ASPEN_TRY(before_write(format::kMainDbi, nullptr));
     Bytes value{reinterpret_cast<const std::byte*>(&record), sizeof record};
-    Status st = main.put(key, &value, tree::put_flag::kSubData);
+    Status st = guarded([&] { return main.put(key, &value, tree::put_flag::kSubData); });
     if (!st.ok()) {
       if (!harmless(st.code())) failed_ = true;
       return st.error();
@@ -367,7 +371,7 @@ Status Transaction::drop(Dbi dbi, bool del) {
   if (dbs_[dbi].sequence != host_->db_table().slot(dbi).sequence) return ASPEN_ERROR(code::kBadDbi);
   ASPEN_ASSIGN(format::DbRecord* r, record(dbi));
   ASPEN_TRY(before_write(dbi, nullptr));
-  Status st = drop_tree(*r, (r->flags & format::kDbDupSort) != 0);
+  Status st = guarded([&] { return drop_tree(*r, (r->flags & format::kDbDupSort) != 0); });
   for (DbCursor* c : cursors_[dbi]) c->cursor().reset();
   if (!st.ok()) {
     failed_ = true;
@@ -379,7 +383,7 @@ Status Transaction::drop(Dbi dbi, bool del) {
     tree::Cursor main(*this, dbs_[format::kMainDbi].record, key_order(format::kMainDbi), nullptr);
     Bytes key = as_bytes(name);
     st = main.get(tree::CursorOp::kSet, &key, nullptr);
-    if (st.ok()) st = main.del(tree::put_flag::kSubData);
+    if (st.ok()) st = guarded([&] { return main.del(tree::put_flag::kSubData); });
     if (!st.ok()) {
       failed_ = true;
       return st;
@@ -414,7 +418,7 @@ Status Transaction::put(Dbi dbi, Bytes key, Bytes* data, unsigned flags) {
   ASPEN_ASSIGN(format::DbRecord* r, record(dbi));
   ASPEN_TRY(before_write(dbi, nullptr));
   tree::Cursor c(*this, *r, key_order(dbi), dup_order(dbi));
-  Status st = c.put(key, data, flags);
+  Status st = guarded([&] { return c.put(key, data, flags); });
   if (!harmless(st.code())) failed_ = true;
   return st;
 }
@@ -429,7 +433,7 @@ Status Transaction::del(Dbi dbi, Bytes key, const Bytes* data) {
   Status st = c.get(dups && data ? tree::CursorOp::kGetBoth : tree::CursorOp::kSet, &probe, &value);
   if (!st.ok()) return st;
   ASPEN_TRY(before_write(dbi, nullptr));
-  st = c.del(dups && data ? 0 : tree::put_flag::kNoDupData);
+  st = guarded([&] { return c.del(dups && data ? 0 : tree::put_flag::kNoDupData); });
   if (!harmless(st.code())) failed_ = true;
   return st;
 }

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,18 @@ class Transaction final : public tree::PageStore {
   // Called before any write to `dbi`: other cursors remember their position; marks the tree dirty.
   Status before_write(Dbi dbi, const DbCursor* writer);
   void fail() { failed_ = true; }
+  // Runs `write`, a change to the trees. std::bad_alloc from any container on the way leaves pages and page
+  // lists half changed: the transaction fails (only abort is allowed, LMDB's MDB_TXN_ERROR) and the answer is
+  // ENOMEM, so that neither this process nor the file ever sees the half change.
+  template <class Write>
+  Status guarded(Write&& write) {
+    try {
+      return write();
+    } catch (const std::bad_alloc&) {
+      failed_ = true;
+      return ASPEN_ERROR(ENOMEM);
+    }
+  }
 
   // tree::PageStore
   size_t page_size() const override { return geometry_.page_size; }

@@ -391,7 +391,7 @@ TEST(ReaderTableTest, OtherOpenErrorsArePassedOn) {
   test::TempDir dir;
   EXPECT_EQ(ReaderTable::open(dir.file("missing/lock.mdb"), ReaderTableOptions()).code(), ENOENT);
   os::FaultInjector inject;
-  inject.fail_nth(os::IoOp::kFtruncate, 1, ENOSPC);
+  inject.fail_nth(os::IoOp::kFallocate, 1, ENOSPC);  // the lock file's blocks are allocated, not just sized
   EXPECT_EQ(ReaderTable::open(dir.file("lock.mdb"), ReaderTableOptions()).code(), ENOSPC);
   inject.fail_nth(os::IoOp::kMmap, 1, ENOMEM);
   EXPECT_EQ(ReaderTable::open(dir.file("lock.mdb"), ReaderTableOptions()).code(), ENOMEM);
