@@ -18,8 +18,9 @@
 //   Value      a value returned by get(): its bytes and the pin that keeps them in memory.
 //
 // Read modes (ExecutorOptions::mode; measured side by side in docs/ASYNC.md):
-//   kHybrid  resident pages zero-copy from the map; cold pages are read through io_uring to bring them into
-//            the page cache, then used from the map. Values point into the map.
+//   kHybrid  resident pages zero-copy from the map; cold pages are read through io_uring, which brings them
+//            into the page cache: the lookups that waited for such a read use its buffer, later ones the map.
+//            Values point into the map, or into a read buffer they pin.
 //   kPool    every page is read through io_uring into the executor's buffer pool (CLOCK eviction). Values
 //            point into pool frames they pin. Independent of the page cache.
 //   kMap     the map alone (cold pages fault synchronously): the coroutine API over the synchronous engine's
@@ -69,10 +70,17 @@ struct CursorState;
 void task_finished(Executor* executor);
 // Pins of pool frames held by Values (opaque here).
 void unpin(void* frame);
+// Coroutine frames come from a per-thread cache of recently freed frames of the same size class (a lookup
+// creates and frees a few frames of the same sizes over and over), else from operator new.
+void* allocate_frame(size_t size);
+void free_frame(void* frame, size_t size) noexcept;
 
 struct PromiseBase {
   std::coroutine_handle<> continuation;
   Executor* owner = nullptr;  // set for a task given to Executor::spawn
+
+  static void* operator new(size_t size) { return allocate_frame(size); }
+  static void operator delete(void* frame, size_t size) noexcept { free_frame(frame, size); }
 
   struct FinalAwaiter {
     bool await_ready() noexcept { return false; }

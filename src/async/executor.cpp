@@ -1,5 +1,7 @@
 // async::Executor (layer: async): one thread's task queue over one pager. See executor_impl.hpp.
 #include <cerrno>
+#include <new>
+#include <utility>
 
 #include "async/executor_impl.hpp"
 #include "env/environment.hpp"
@@ -32,6 +34,45 @@ IoBackend from_os(os::ReadBackend backend) {
 
 namespace detail {
 void task_finished(Executor* executor) { --executor->impl().live; }
+
+namespace {
+
+// Per-thread caches of coroutine frames by size class (64-byte steps up to 8 KiB), each at most kCached deep.
+constexpr size_t kClassBytes = 64;
+constexpr size_t kClasses = 128;
+constexpr size_t kCached = 256;
+
+struct FrameCache {
+  struct Free {
+    Free* next;
+  };
+  Free* lists[kClasses] = {};
+  uint16_t counts[kClasses] = {};
+  ~FrameCache() {
+    for (Free*& list : lists)
+      while (list) ::operator delete(std::exchange(list, list->next));
+  }
+};
+
+thread_local FrameCache t_frames;
+
+}  // namespace
+
+void* allocate_frame(size_t size) {
+  const size_t c = (size + kClassBytes - 1) / kClassBytes;
+  if (c < kClasses && t_frames.lists[c]) {
+    --t_frames.counts[c];
+    return std::exchange(t_frames.lists[c], t_frames.lists[c]->next);
+  }
+  return ::operator new(c < kClasses ? c * kClassBytes : size);
+}
+
+void free_frame(void* frame, size_t size) noexcept {
+  const size_t c = (size + kClassBytes - 1) / kClassBytes;
+  if (c >= kClasses || t_frames.counts[c] >= kCached) return ::operator delete(frame);
+  ++t_frames.counts[c];
+  t_frames.lists[c] = new (frame) FrameCache::Free{t_frames.lists[c]};
+}
 }  // namespace detail
 
 const char* mode_name(ReadMode mode) {

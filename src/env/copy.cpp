@@ -1,5 +1,12 @@
 // Environment copies (layer: env): a plain copy of the used part of the file as of one snapshot, and a
 // compacting copy that walks every tree and renumbers pages densely (MDB_CP_COMPACT).
+//
+// The compacting copy is LMDB's mdb_env_copyfd1, page for page: the trees are walked depth first and numbered
+// in post-order from page 2 (a leaf's overflow runs and named or DUPSORT sub-trees before the leaf, a branch
+// after all its children, so MAIN's root gets the last number); meta page 0 is a fresh environment's meta
+// (txnid 0) and meta page 1 the copy's (txnid 1), with an empty free list. If the walk does not end on the page
+// the free list predicts (used pages minus free ones), the environment leaks pages: MDB_INCOMPATIBLE, as LMDB.
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -12,10 +19,11 @@
 namespace aspen::env {
 namespace {
 
-// Writes both meta pages for `meta` at the start of `out`.
-Status write_metas(const os::File& out, format::Meta meta, size_t psize) {
+// Writes meta pages 0 and 1 (`first`, `second`) at the start of `out`.
+Status write_metas(const os::File& out, const format::Meta& first, const format::Meta& second, size_t psize) {
   std::vector<std::byte> pages(psize * format::kNumMetas);
   for (unsigned i = 0; i < format::kNumMetas; ++i) {
+    const format::Meta& meta = i == 0 ? first : second;
     std::byte* p = pages.data() + i * psize;
     page::header(p)->pgno = i;
     page::header(p)->flags = format::kPageMeta;
@@ -26,7 +34,7 @@ Status write_metas(const os::File& out, format::Meta meta, size_t psize) {
   return out.write_at(0, pages.data(), pages.size());
 }
 
-// Copies trees page by page into `out`, renumbering from page 2 in walk order.
+// Copies trees page by page into `out`, renumbering from page 2 in LMDB's post-order.
 class Compactor {
  public:
   Compactor(txn::Transaction& txn, const os::File& out, size_t psize) : txn_(txn), out_(out), psize_(psize) {}
@@ -44,11 +52,9 @@ class Compactor {
   Result<uint64_t> copy_page(uint64_t pgno, bool dupsort, unsigned depth) {
     if (depth > format::kCursorStackDepth) return ASPEN_PAGE_ERROR(code::kCorrupted, pgno);
     ASPEN_ASSIGN(std::byte* src, txn_.page(pgno));
-    const uint64_t mine = next_++;
     auto copy = std::make_unique<std::byte[]>(psize_);
     std::memcpy(copy.get(), src, psize_);
     std::byte* p = copy.get();
-    page::header(p)->pgno = mine;
     const unsigned n = page::num_keys(p);
     if (page::is_branch(p)) {
       for (unsigned i = 0; i < n; ++i) {
@@ -61,6 +67,8 @@ class Compactor {
     } else if (!page::is_leaf(p)) {
       return ASPEN_PAGE_ERROR(code::kCorrupted, pgno);
     }
+    const uint64_t mine = next_++;  // after everything below it
+    page::header(p)->pgno = mine;
     ASPEN_TRY(out_.write_at(mine * psize_, p, psize_));
     return mine;
   }
@@ -120,8 +128,12 @@ Status Environment::copy_to(int fd, bool compact) {
   ASPEN_ASSIGN(format::Meta meta, read_meta(txn->id() & 1));
   if (meta.txnid != txn->id()) return ASPEN_ERROR(code::kBadRslot);
   if (!compact) {
-    ASPEN_TRY(write_metas(out, meta, psize));
-    const uint64_t pages = meta.last_page + 1;
+    ASPEN_TRY(write_metas(out, meta, meta, psize));
+    // Like LMDB's mdb_env_copyfd0: no further than the file's end. Pages allocated and freed again by one
+    // transaction were never written, so the file may end before last_page (and the map beyond the file's
+    // end cannot be read: pwrite answers EFAULT).
+    ASPEN_ASSIGN(const uint64_t file_size, data_file_.size());
+    const uint64_t pages = std::min(meta.last_page + 1, file_size / psize);
     constexpr uint64_t kChunk = 256;
     for (uint64_t pg = format::kNumMetas; pg < pages; pg += kChunk) {
       uint64_t n = std::min(kChunk, pages - pg);
@@ -129,16 +141,56 @@ Status Environment::copy_to(int fd, bool compact) {
     }
     return ok_status();
   }
-  Compactor compactor(*txn, out, psize);
-  format::DbRecord main = meta.dbs[format::kMainDbi];
-  ASPEN_TRY(compactor.copy_tree(main, (main.flags & format::kDbDupSort) != 0));
-  meta.dbs[format::kMainDbi] = main;
-  uint16_t free_flags = meta.dbs[format::kFreeDbi].flags;
-  uint32_t free_pad = meta.dbs[format::kFreeDbi].pad;
-  meta.dbs[format::kFreeDbi] = format::DbRecord::empty(free_flags);
-  meta.dbs[format::kFreeDbi].pad = free_pad;
-  meta.last_page = compactor.next_page() - 1;
-  return write_metas(out, meta, psize);
+  return copy_compact(*txn, meta, out);
+}
+
+// The number of pages the snapshot of `txn` does not use: those its free list names, and the free list's own.
+Result<uint64_t> Environment::free_page_count(txn::Transaction& txn) {
+  ASPEN_ASSIGN(format::DbRecord* free_db, txn.record(format::kFreeDbi));
+  uint64_t count = free_db->branch_pages + free_db->leaf_pages + free_db->overflow_pages;
+  if (free_db->root == kInvalidPage) return count;
+  tree::Cursor cursor(txn, *free_db, txn.key_order(format::kFreeDbi), nullptr);
+  Bytes key, data;
+  Status st = cursor.get(tree::CursorOp::kFirst, &key, &data);
+  for (; st.ok(); st = cursor.get(tree::CursorOp::kNext, &key, &data)) {
+    if (data.size() < sizeof(uint64_t)) return ASPEN_ERROR(code::kCorrupted);
+    count += load<uint64_t>(data.data());
+  }
+  if (st.code() != code::kNotFound) return st.error();
+  return count;
+}
+
+Status Environment::copy_compact(txn::Transaction& txn, const format::Meta& snapshot, const os::File& out) {
+  const size_t psize = geometry_.page_size;
+  format::Meta fresh{};
+  fresh.magic = format::kMagic;
+  fresh.version = format::kDataVersion;
+  fresh.address = snapshot.address;
+  fresh.map_size = map_size();
+  fresh.dbs[format::kFreeDbi] = format::DbRecord::empty(static_cast<uint16_t>((flags_ & 0xffff) | format::kDbIntegerKey));
+  fresh.dbs[format::kFreeDbi].pad = static_cast<uint32_t>(psize);
+  fresh.dbs[format::kMainDbi] = format::DbRecord::empty(0);
+  fresh.last_page = format::kNumMetas - 1;
+  fresh.txnid = 0;
+  format::Meta copy = fresh;
+  const format::DbRecord& main = snapshot.dbs[format::kMainDbi];
+  uint64_t expected_root = kInvalidPage;
+  if (main.root != kInvalidPage) {
+    ASPEN_ASSIGN(const uint64_t free_pages, free_page_count(txn));
+    expected_root = snapshot.last_page - free_pages;
+    copy.last_page = expected_root;
+    copy.dbs[format::kMainDbi] = main;
+    copy.dbs[format::kMainDbi].root = expected_root;
+  } else {
+    copy.dbs[format::kMainDbi].flags = main.flags;
+  }
+  if (main.root != kInvalidPage || main.flags) copy.txnid = 1;
+  ASPEN_TRY(write_metas(out, fresh, copy, psize));
+  Compactor compactor(txn, out, psize);
+  format::DbRecord walked = main;
+  ASPEN_TRY(compactor.copy_tree(walked, (main.flags & format::kDbDupSort) != 0));
+  if (walked.root != expected_root) return ASPEN_ERROR(code::kIncompatible);  // a page leak (or corruption)
+  return ok_status();
 }
 
 }  // namespace aspen::env

@@ -166,6 +166,9 @@ class Environment final : public txn::EnvHost {
   void give_buffer(std::byte* buffer, unsigned pages) override;
 
  private:
+  // copy.cpp: MDB_CP_COMPACT, as LMDB's mdb_env_copyfd1.
+  Status copy_compact(txn::Transaction& txn, const format::Meta& snapshot, const os::File& out);
+  Result<uint64_t> free_page_count(txn::Transaction& txn);
   Status open_files(const std::string& path, mode_t mode);
   Status load_or_create_meta();
   Status map_file();
@@ -193,12 +196,12 @@ class Environment final : public txn::EnvHost {
   void abandon_pin(unsigned slot, bool claimed);
   bool forked() const { return os::fork_generation() != fork_generation_; }
   void pages_held_back(EnvHealth* health);
-  // The map: a reservation of address space, of which the first map_size_ bytes map the file. The user's
-  // mapsize (mdb_env_set_mapsize) is the bound; without one the map grows up to the reservation.
-  std::atomic<uint64_t> map_size_{0};
 
   std::string path_;
   unsigned flags_ = 0;
+  // The map: a reservation of address space, of which the first map_size_ bytes map the file. The user's
+  // mapsize (mdb_env_set_mapsize) is the bound; without one the map grows up to the reservation.
+  std::atomic<uint64_t> map_size_{0};
   uint64_t map_bound_ = 0;
   bool map_size_set_ = false;
   std::mutex map_mutex_;

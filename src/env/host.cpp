@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstddef>
 #include <cstring>
 
 #include "env/environment.hpp"
@@ -275,7 +276,13 @@ Status Environment::sync_data(bool force) {
 Status Environment::commit_meta(const format::Meta& meta) {
   if (poisoned()) return ASPEN_ERROR(code::kPanic);
   format::Meta m = meta;
-  m.map_size = map_size();
+  // LMDB's mdb_env_write_meta: the map size persisted never shrinks below the one recorded in the meta page
+  // being overwritten (a smaller mdb_env_set_mapsize applies to this process only).
+  uint64_t replaced_map_size = 0;
+  std::memcpy(&replaced_map_size,
+              map_.data() + (m.txnid & 1) * geometry_.page_size + format::kMetaOffset + offsetof(format::Meta, map_size),
+              sizeof replaced_map_size);
+  m.map_size = std::max(map_size(), replaced_map_size);
   Status st = write_meta(m);
   if (st.ok() && !(flags_ & (env_flag::kNoSync | env_flag::kNoMetaSync))) {
     if (flags_ & env_flag::kWriteMap) st = map_.sync((m.txnid & 1) * geometry_.page_size, geometry_.page_size, false);

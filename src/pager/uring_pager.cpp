@@ -217,16 +217,14 @@ void UringPager::complete(Frame* frame, int64_t result) {
   frame->state = Frame::State::kReady;
   frame->referenced = true;
   for (Waiter* w = frame->waiters; w; w = w->next) {
-    if (hybrid) {
-      w->page = PageRef(map_ + frame->pgno * page_size_, nullptr);
-    } else {
-      pin(frame);
-      w->page = PageRef(frame->data, frame);
-    }
+    pin(frame);
+    w->page = PageRef(frame->data, frame);
     wake_.push_back(w);
   }
   frame->waiters = nullptr;
-  if (hybrid) pool_->forget(frame);  // the scratch copy has done its job: the page is in the page cache
+  // kHybrid: the waiters use the copy they waited for (no page fault to map it); later requests find the
+  // page in the page cache and use the map. The copy goes with their last pin.
+  if (hybrid) pool_->forget(frame);
 }
 
 Result<size_t> UringPager::poll(bool wait) {

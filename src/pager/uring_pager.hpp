@@ -9,8 +9,8 @@
 //            the page cache (a residency mark, or else a mincore probe, which marks the resident pages of the
 //            whole aligned window of kProbeWindow pages around it, so that warm data costs one system call
 //            per window and not per page); a cold page is read through the queue into a scratch buffer, which
-//            brings it into the page cache, and then answered from the map (it takes a minor fault, a
-//            page-table fill, when first touched). Marks expire after one to two residency epochs of
+//            brings it into the page cache: the requests that waited for it use that buffer (pinned, freed
+//            with their last PageRef; a fault to map the page is saved), later ones use the map. Marks expire after one to two residency epochs of
 //            `residency_ms`, so that a page the kernel has evicted since is probed again; until then an
 //            evicted page costs one synchronous fault (correct, only slower).
 // Reads go through a private read-only descriptor of the data file with read-ahead off (a cold random read

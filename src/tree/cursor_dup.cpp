@@ -87,6 +87,11 @@ Status Cursor::put_dup(Bytes key, Bytes* data, unsigned flags, bool insert_key) 
     Bytes old{page::node_data(node), page::node_data_size(node)};
     const uint16_t nflags = page::node_flags(node);
     if (!(nflags & format::kNodeDupData)) {
+      // DUPFIXED: a second value must have the first one's size (MDB_CURRENT replaces the only value, so any
+      // size goes). Refused before the node is touched: LMDB 0.9 does not check, and truncates or over-reads
+      // one of the two into the fixed-size slots (known_differences.txt, "dupfixed-size").
+      if ((db_->flags & format::kDbDupFixed) && flags != put_flag::kCurrent && old.size() != data->size())
+        return ASPEN_ERROR(code::kBadValsize);
       bool same = (*dup_cmp_)(*data, old) == 0;
       if (same && (flags & (put_flag::kNoDupData | put_flag::kAppendDup))) return ASPEN_ERROR(code::kKeyExist);
       if (flags == put_flag::kCurrent || same) {

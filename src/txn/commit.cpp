@@ -89,24 +89,17 @@ Status Transaction::commit_top() {
 
 Status Transaction::commit_nested() {
   Transaction& p = *parent_;
-  // Pages the child freed that the parent had dirtied were never committed: reusable at once.
-  std::sort(freed_.begin(), freed_.end());
-  std::vector<uint64_t> still_freed;
-  for (size_t i = 0; i < freed_.size();) {
-    const DirtyMap::Entry* e = p.dirty_.find(freed_[i]);
-    if (!e) {
-      still_freed.push_back(freed_[i++]);
-      continue;
-    }
-    const uint64_t pgno = e->pgno;
-    const unsigned n = e->pages;
-    host_->give_buffer(e->page, n);
-    p.dirty_.erase(pgno);
-    for (unsigned k = 0; k < n; ++k) reclaimed_.push_back(pgno + k);
-    while (i < freed_.size() && freed_[i] < pgno + n) ++i;
-  }
-  std::sort(reclaimed_.begin(), reclaimed_.end(), std::greater<uint64_t>());
-  p.freed_.insert(p.freed_.end(), still_freed.begin(), still_freed.end());
+  // As LMDB: the pages this child freed join the parent's list, even those the parent had dirtied (they stay
+  // in its dirty map and are written, and listed free, at the top-level commit); the child's loose pages go
+  // after the parent's, to be reused once the parent's are used up.
+  // Every allocation comes first: a std::bad_alloc then leaves the parent untouched (the child is aborted,
+  // its buffers freed once); after these reservations nothing below allocates.
+  p.freed_.reserve(p.freed_.size() + freed_.size());
+  p.loose_.reserve(p.loose_.size() + loose_.size());
+  p.dirty_.reserve(p.dirty_.size() + dirty_.size());
+  p.freed_.insert(p.freed_.end(), freed_.begin(), freed_.end());
+  p.loose_.insert(p.loose_.begin(), loose_.begin(), loose_.end());
+  loose_.clear();
   dirty_.for_each([&](const DirtyMap::Entry& e) {
     if (const DirtyMap::Entry* old = p.dirty_.find(e.pgno)) {
       if (old->page != e.page) host_->give_buffer(old->page, old->pages);
@@ -115,6 +108,7 @@ Status Transaction::commit_nested() {
   });
   dirty_.clear();
   p.reclaimed_ = std::move(reclaimed_);
+  p.have_reclaimed_ = have_reclaimed_;
   p.last_loaded_ = last_loaded_;
   p.next_pgno_ = next_pgno_;
   p.page_limit_ = page_limit_;
@@ -146,7 +140,7 @@ Status Transaction::drop_tree(format::DbRecord& record, bool sub_trees) {
       } else if (!page::is_leaf(p)) {
         return ASPEN_PAGE_ERROR(code::kCorrupted, pgno);
       }
-      return txn.release(p, 1);
+      return txn.retire(p, 1);
     }
     Status release_node(const std::byte* n, unsigned depth) {
       const uint16_t f = page::node_flags(n);
@@ -154,7 +148,7 @@ Status Transaction::drop_tree(format::DbRecord& record, bool sub_trees) {
         uint64_t run = page::node_overflow_page(n);
         ASPEN_ASSIGN(std::byte* op, txn.page(run));
         if (!page::is_overflow(op)) return ASPEN_PAGE_ERROR(code::kCorrupted, run);
-        return txn.release(op, page::header(op)->pages);
+        return txn.retire(op, page::header(op)->pages);
       }
       if (sub_trees && (f & format::kNodeSubData) && (f & format::kNodeDupData)) {
         format::DbRecord sub = format::DbRecord::decode(page::node_data(n));

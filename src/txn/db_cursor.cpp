@@ -12,6 +12,10 @@ bool harmless(int code) {
          code == EINVAL || code == code::kIncompatible || code == EACCES;
 }
 
+// A delete that reaches a node of the wrong kind (a database record through a plain delete) fails the
+// transaction in LMDB (mdb_cursor_del's `fail:` path), unlike a put that does the same.
+bool harmless_delete(int code) { return code != code::kIncompatible && harmless(code); }
+
 }  // namespace
 
 Result<std::unique_ptr<DbCursor>> DbCursor::open(Transaction& txn, Dbi dbi) {
@@ -58,7 +62,9 @@ Status DbCursor::put(Bytes key, Bytes* data, unsigned flags) {
     return ASPEN_ERROR(code::kIncompatible);
   ASPEN_TRY(txn_->check_writable());
   ASPEN_TRY(txn_->before_write(dbi_, this));
+  const uint64_t mark = txn_->write_mark();
   Status st = txn_->guarded([&] { return cursor_->put(key, data, flags); });
+  txn_->after_write(dbi_, mark);
   if (!harmless(st.code())) txn_->fail();
   return st;
 }
@@ -68,7 +74,9 @@ Status DbCursor::put_multiple(Bytes key, Bytes values, size_t value_size, size_t
   if (!(cursor_->db().flags & format::kDbDupFixed)) return ASPEN_ERROR(code::kIncompatible);
   ASPEN_TRY(txn_->check_writable());
   ASPEN_TRY(txn_->before_write(dbi_, this));
+  const uint64_t mark = txn_->write_mark();
   Status st = txn_->guarded([&] { return cursor_->put_multiple(key, values, value_size, count, flags); });
+  txn_->after_write(dbi_, mark);
   if (!harmless(st.code())) txn_->fail();
   return st;
 }
@@ -77,8 +85,10 @@ Status DbCursor::del(unsigned flags) {
   if (!txn_) return ASPEN_ERROR(EINVAL);
   ASPEN_TRY(txn_->check_writable());
   ASPEN_TRY(txn_->before_write(dbi_, this));
+  const uint64_t mark = txn_->write_mark();
   Status st = txn_->guarded([&] { return cursor_->del(flags); });
-  if (!harmless(st.code())) txn_->fail();
+  txn_->after_write(dbi_, mark);
+  if (!harmless_delete(st.code())) txn_->fail();
   return st;
 }
 

@@ -1,13 +1,18 @@
 // Page allocation and the free list (FREE_DBI) of a write transaction (layer: txn).
 //
-// Rules (docs/FORMAT.md "Free list"):
+// Aspen reuses pages exactly as LMDB 0.9 does (mdb_page_alloc, mdb_page_loose, mdb_ovpage_free,
+// mdb_freelist_save), so that both libraries lay out the same file for the same operations:
 //   1. A FREE_DBI record keyed K lists pages that transaction K stopped using. Its pages may be reused only
 //      when K < the oldest snapshot any reader holds, and K < the last committed txnid: then neither meta
 //      page's snapshot can reach them, so a crash during this commit still leaves both metas valid.
-//   2. Records are consumed in key order (a prefix of the keys); all consumed keys are <= last_loaded_.
-//   3. At commit, consumed records are deleted, the pages this txn freed are written under its own txnid,
-//      and consumed-but-unused pages are written back under the consumed keys. Page allocation during that
-//      save never consumes more records, and record space only grows, so the save converges.
+//   2. Allocation order: a single page comes from the loose pages first (dirty pages this transaction freed
+//      again, most recent first); otherwise from reclaimed_ (descending), taking the lowest run of `count`
+//      consecutive numbers; records are consumed into reclaimed_ in key order, only when needed; otherwise
+//      the file grows at next_pgno_.
+//   3. At commit (save_free_list): consumed records are deleted, the pages this txn freed are written under
+//      its own txnid, and the reclaimed pages left over (with the loose ones) are written back under the
+//      consumed keys, with LMDB's record sizes, so that the FREE_DBI tree matches byte for byte. Allocations
+//      made while saving may consume more records; the loop repeats until nothing moves.
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -19,21 +24,17 @@
 namespace aspen::txn {
 namespace {
 
-constexpr unsigned kWriteMap = 0x80000;
-
 Bytes u64_key(const uint64_t& k) { return {reinterpret_cast<const std::byte*>(&k), sizeof k}; }
+
+// LMDB gives up looking for a run of `count` consecutive reclaimed pages after this many failed searches.
+constexpr int kRunSearchesPerPage = 60;
 
 }  // namespace
 
-// Takes `count` consecutive page numbers from reclaimed_ (descending), lowest run first.
+// Takes `count` consecutive page numbers from reclaimed_ (descending), the lowest run first.
 bool Transaction::take_reclaimed(unsigned count, uint64_t* pgno) {
   const size_t n = reclaimed_.size();
   if (n < count) return false;
-  if (count == 1) {
-    *pgno = reclaimed_.back();
-    reclaimed_.pop_back();
-    return true;
-  }
   for (size_t i = n; i >= count; --i) {
     // reclaimed_[i-count .. i-1] holds p+count-1 .. p when the run is contiguous.
     if (reclaimed_[i - count] == reclaimed_[i - 1] + count - 1) {
@@ -45,9 +46,18 @@ bool Transaction::take_reclaimed(unsigned count, uint64_t* pgno) {
   return false;
 }
 
+// Puts the run pgno .. pgno+count-1 into reclaimed_, keeping it descending.
+void Transaction::reclaim_run(uint64_t pgno, unsigned count) {
+  auto at = std::lower_bound(reclaimed_.begin(), reclaimed_.end(), pgno, std::greater<uint64_t>());
+  std::vector<uint64_t> run(count);
+  for (unsigned i = 0; i < count; ++i) run[i] = pgno + count - 1 - i;
+  reclaimed_.insert(at, run.begin(), run.end());
+}
+
 // Moves the next reusable FREE_DBI record into reclaimed_. Returns false when none is reusable yet.
 Result<bool> Transaction::load_free_record() {
   const uint64_t oldest = host_->oldest_reader(txnid_ - 1);
+  if (last_loaded_ + 1 >= oldest) return false;
   format::DbRecord& free_db = dbs_[format::kFreeDbi].record;
   if (free_db.root == kInvalidPage) return false;
   tree::Cursor cursor(*this, free_db, host_->db_table().slot(format::kFreeDbi).cmp, nullptr);
@@ -70,14 +80,18 @@ Result<bool> Transaction::load_free_record() {
   }
   std::sort(reclaimed_.begin(), reclaimed_.end(), std::greater<uint64_t>());
   last_loaded_ = id;
+  have_reclaimed_ = true;
   return true;
 }
 
 Result<uint64_t> Transaction::take_page_numbers(unsigned count) {
   uint64_t pgno;
+  int searches_left = static_cast<int>(count) * kRunSearchesPerPage;
   for (;;) {
-    if (take_reclaimed(count, &pgno)) return pgno;
-    if (saving_free_list_) break;
+    if (reclaimed_.size() >= count) {
+      if (take_reclaimed(count, &pgno)) return pgno;
+      if (--searches_left < 0) break;
+    }
     ASPEN_ASSIGN(bool loaded, load_free_record());
     if (!loaded) break;
   }
@@ -89,105 +103,117 @@ Result<uint64_t> Transaction::take_page_numbers(unsigned count) {
   return pgno;
 }
 
-// --- saving the free list at commit --------------------------------------------------------------------
+// --- saving the free list at commit (mdb_freelist_save) -------------------------------------------------
 
-// Reserves records big enough for freed_ (key txnid_) and reclaimed_ (keys last_loaded_, last_loaded_-1, ...).
-// `records` holds (key, capacity in page numbers) of what is reserved so far; returns with it unchanged
-// when everything already fits.
-Status Transaction::reserve_free_records(tree::Cursor& cursor, std::vector<std::pair<uint64_t, size_t>>& records) {
-  const size_t per_page = format::max_free_per_page(geometry_.page_size);
-  auto reserve = [&](uint64_t key, size_t entries) -> Status {
-    Bytes k = u64_key(key);
-    Bytes value{static_cast<const std::byte*>(nullptr), (entries + 1) * sizeof(uint64_t)};
-    return cursor.put(k, &value, tree::put_flag::kReserve);
-  };
-  auto capacity_of = [&](uint64_t key) -> size_t* {
-    for (auto& r : records)
-      if (r.first == key) return &r.second;
-    return nullptr;
-  };
-  if (!freed_.empty()) {
-    size_t* cap = capacity_of(txnid_);
-    if (!cap || *cap < freed_.size()) {
-      size_t want = freed_.size() + 8 + freed_.size() / 8;
-      ASPEN_TRY(reserve(txnid_, want));
-      if (cap) *cap = want;
-      else records.emplace_back(txnid_, want);
-    }
-  }
-  size_t remaining = reclaimed_.size();
-  for (uint64_t key = last_loaded_; remaining > 0 && key > 0; --key) {
-    size_t* cap = capacity_of(key);
-    const bool last_key = key == 1;
-    size_t need = last_key ? remaining : std::min(remaining, per_page);
-    if (!cap || (*cap < need && (last_key || *cap < per_page))) {
-      size_t want = last_key ? need + 8 + need / 8 : std::min(per_page, need + 8);
-      ASPEN_TRY(reserve(key, want));
-      if (cap) *cap = want;
-      else records.emplace_back(key, want);
-      cap = capacity_of(key);
-    }
-    remaining -= std::min(remaining, *cap);
-  }
+// Writes freed_ under this txnid, growing the record while reserving it frees more pages.
+Status Transaction::write_freed_record(tree::Cursor& cursor) {
+  const uint64_t key = txnid_;
+  Bytes data;
+  size_t count;
+  do {
+    count = freed_.size();
+    data = Bytes{static_cast<const std::byte*>(nullptr), (count + 1) * sizeof(uint64_t)};
+    ASPEN_TRY(cursor.put(u64_key(key), &data, tree::put_flag::kReserve));
+  } while (count < freed_.size());
+  std::sort(freed_.begin(), freed_.end(), std::greater<uint64_t>());
+  auto* out = const_cast<std::byte*>(data.data());
+  store<uint64_t>(out, count);
+  if (count) std::memcpy(out + sizeof(uint64_t), freed_.data(), count * sizeof(uint64_t));
   return ok_status();
 }
 
-Status Transaction::fill_free_records(tree::Cursor& cursor,
-                                      const std::vector<std::pair<uint64_t, size_t>>& records) {
-  std::sort(freed_.begin(), freed_.end(), std::greater<uint64_t>());
-  size_t next_reclaimed = 0;
-  auto ordered = records;  // txnid_ first, then the reused keys from the highest down, as reserved
-  std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (const auto& [key, capacity] : ordered) {
-    Bytes k = u64_key(key), data;
-    ASPEN_TRY(cursor.get(tree::CursorOp::kSet, &k, &data));
-    auto* out = const_cast<std::byte*>(data.data());
-    const uint64_t* src;
-    uint64_t count;
-    if (key == txnid_) {
-      src = freed_.data();
-      count = freed_.size();
-    } else {
-      src = reclaimed_.data() + next_reclaimed;
-      count = std::min<uint64_t>(capacity, reclaimed_.size() - next_reclaimed);
-      next_reclaimed += count;
-    }
-    store<uint64_t>(out, count);
-    if (count) std::memcpy(out + sizeof(uint64_t), src, count * sizeof(uint64_t));
+// Fills the records reserved for reclaimed_, from the smallest key up, each with the lowest pages left;
+// the last one used shrinks to what is left.
+Status Transaction::fill_reclaimed_records(tree::Cursor& cursor) {
+  size_t left = reclaimed_.size();
+  if (left == 0) return ok_status();
+  std::vector<uint64_t> value;
+  Bytes key, data;
+  Status st = cursor.get(tree::CursorOp::kFirst, &key, &data);
+  for (; st.ok(); st = cursor.get(tree::CursorOp::kNext, &key, &data)) {
+    const uint64_t id = load<uint64_t>(key.data());
+    if (data.size() < sizeof(uint64_t) || id > last_loaded_) return ASPEN_ERROR(code::kCorrupted);
+    size_t len = std::min(data.size() / sizeof(uint64_t) - 1, left);
+    value.assign(1, len);
+    value.insert(value.end(), reclaimed_.begin() + static_cast<long>(left - len),
+                 reclaimed_.begin() + static_cast<long>(left));
+    Bytes v{reinterpret_cast<const std::byte*>(value.data()), value.size() * sizeof(uint64_t)};
+    ASPEN_TRY(cursor.put(u64_key(id), &v, tree::put_flag::kCurrent));
+    left -= len;
+    if (left == 0) return ok_status();
   }
-  return ok_status();
+  return st;
 }
 
 Status Transaction::save_free_list() {
   saving_free_list_ = true;
   format::DbRecord& free_db = dbs_[format::kFreeDbi].record;
-  tree::Cursor cursor(*this, free_db, host_->db_table().slot(format::kFreeDbi).cmp, nullptr);
-  // 1. Consumed records go: their pages are in reclaimed_ or in use.
-  while (last_loaded_ > 0) {
-    Bytes key, data;
-    Status st = cursor.get(tree::CursorOp::kFirst, &key, &data);
-    if (st.code() == code::kNotFound) break;
-    ASPEN_TRY(st);
-    if (load<uint64_t>(key.data()) > last_loaded_) break;
-    ASPEN_TRY(cursor.del(0));
+  const tree::KeyCompare& order = host_->db_table().slot(format::kFreeDbi).cmp;
+  tree::Cursor cursor(*this, free_db, order, nullptr);
+  const int64_t max_per_page = static_cast<int64_t>(format::max_free_per_page(geometry_.page_size));
+  auto touch_end = [&](tree::SearchMode end) -> Status {
+    tree::Stack path;
+    Status st = tree::Tree(*this, free_db, order).search(path, {}, end, true);
+    return st.code() == code::kNotFound ? ok_status() : st;
+  };
+  if (have_reclaimed_) ASPEN_TRY(touch_end(tree::SearchMode::kFirst));
+  if (!have_reclaimed_ && !loose_.empty()) {
+    // Nowhere to return loose pages to: they are freed by this txn instead, and never written.
+    for (auto it = loose_.rbegin(); it != loose_.rend(); ++it) {
+      freed_.push_back(*it);
+      forget_dirty(*it);
+    }
+    loose_.clear();
   }
-  // 2. Without consumed keys to reuse, leftovers wait under our own txnid.
-  if (last_loaded_ == 0) {
-    freed_.insert(freed_.end(), reclaimed_.begin(), reclaimed_.end());
-    reclaimed_.clear();
+  uint64_t deleted_up_to = 0, head_id = 0;
+  size_t freed_written = 0;
+  int64_t head_room = 0, total_room = 0;
+  int more = 1;
+  for (;;) {
+    // Records consumed (also by allocations made while saving) are deleted, as are those reserved so far.
+    while (deleted_up_to < last_loaded_) {
+      Bytes key;
+      ASPEN_TRY(cursor.get(tree::CursorOp::kFirst, &key, nullptr));
+      deleted_up_to = head_id = load<uint64_t>(key.data());
+      total_room = head_room = 0;
+      ASPEN_TRY(cursor.del(0));
+    }
+    if (freed_written < freed_.size()) {
+      if (freed_written == 0) ASPEN_TRY(touch_end(tree::SearchMode::kLast));
+      ASPEN_TRY(write_freed_record(cursor));
+      freed_written = freed_.size();
+      continue;
+    }
+    // Reserve records for reclaimed_ (and the loose pages) under keys head_id, head_id-1, ...; a list
+    // longer than a page is split over several overflow records of about equal size.
+    const int64_t pending = static_cast<int64_t>(reclaimed_.size() + loose_.size());
+    if (total_room >= pending) {
+      if (total_room == pending || --more < 0) break;
+    } else if (head_room >= max_per_page && head_id > 1) {
+      --head_id;
+      head_room = 0;
+    }
+    total_room -= head_room;
+    head_room = pending - total_room;
+    if (head_room > max_per_page && head_id > 1) {
+      head_room /= static_cast<int64_t>(head_id);
+      head_room += max_per_page - head_room % (max_per_page + 1);
+    } else if (head_room < 0) {
+      head_room = 0;
+    }
+    const uint64_t key = head_id;
+    Bytes data{static_cast<const std::byte*>(nullptr), static_cast<size_t>(head_room + 1) * sizeof(uint64_t)};
+    ASPEN_TRY(cursor.put(u64_key(key), &data, tree::put_flag::kReserve));
+    std::memset(const_cast<std::byte*>(data.data()), 0, data.size());
+    total_room += head_room;
   }
-  // 3. Reserve until nothing moves, then write the lists.
-  std::vector<std::pair<uint64_t, size_t>> records;
-  for (int round = 0;; ++round) {
-    if (round == 64) return ASPEN_ERROR(code::kTxnFull);
-    std::sort(freed_.begin(), freed_.end());
-    freed_.erase(std::unique(freed_.begin(), freed_.end()), freed_.end());
-    std::vector<std::pair<uint64_t, size_t>> before = records;
-    size_t freed_before = freed_.size(), reclaimed_before = reclaimed_.size();
-    ASPEN_TRY(reserve_free_records(cursor, records));
-    if (records == before && freed_.size() == freed_before && reclaimed_.size() == reclaimed_before) break;
+  // Loose pages left over join reclaimed_; like LMDB they are never written.
+  for (uint64_t pgno : loose_) {
+    forget_dirty(pgno);
+    reclaim_run(pgno, 1);
   }
-  return fill_free_records(cursor, records);
+  loose_.clear();
+  return fill_reclaimed_records(cursor);
 }
 
 }  // namespace aspen::txn

@@ -33,6 +33,7 @@ Result<std::byte*> Transaction::page(uint64_t pgno) {
 
 Result<std::byte*> Transaction::touch(std::byte* p) {
   if (page::is_subpage(p)) return p;
+  if (untouched_named_) ASPEN_TRY(touch_named_record());
   const uint64_t pgno = page::page_number(p);
   if (page::is_dirty(p)) {
     if (!parent_ || dirty_here(pgno)) return p;
@@ -42,6 +43,8 @@ Result<std::byte*> Transaction::touch(std::byte* p) {
     if (!copy) return ASPEN_ERROR(ENOMEM);
     std::memcpy(copy, p, geometry_.page_size);
     dirty_.put(pgno, copy, 1);
+    ++writes_;
+    modified_ = true;
     return copy;
   }
   ASPEN_ASSIGN(std::byte* fresh, allocate(1));
@@ -63,41 +66,79 @@ Result<std::byte*> Transaction::writable_if_dirty(std::byte* run, unsigned count
   if (!copy) return ASPEN_ERROR(ENOMEM);
   std::memcpy(copy, run, count * geometry_.page_size);
   dirty_.put(pgno, copy, count);
+  ++writes_;
+  modified_ = true;
   return copy;
 }
 
 Result<std::byte*> Transaction::allocate(unsigned count) {
-  ASPEN_ASSIGN(uint64_t pgno, take_page_numbers(count));
-  std::byte* p;
-  if (geometry_.env_flags & kWriteMap) {
-    p = host_->map() + pgno * geometry_.page_size;
-  } else {
-    dirty_.reserve(dirty_.size() + 1);  // before the buffer: a failed put must not lose it
-    p = host_->take_buffer(count);
-    if (!p) return ASPEN_ERROR(ENOMEM);
+  if (untouched_named_) {
+    // The first page of an empty named database: LMDB marks it dirty without touching MAIN.
+    dbs_[untouched_named_].dirty = true;
+    untouched_named_ = 0;
   }
-  dirty_.put(pgno, p, count);
+  std::byte* p;
+  uint64_t pgno;
+  if (count == 1 && !loose_.empty()) {
+    // A loose page is still in the dirty map: reuse its buffer (LMDB's mt_loose_pgs come first).
+    pgno = loose_.back();
+    loose_.pop_back();
+    p = dirty_.page(pgno);
+    if (!p) return ASPEN_PAGE_ERROR(code::kCorrupted, pgno);
+  } else {
+    ASPEN_ASSIGN(pgno, take_page_numbers(count));
+    if (geometry_.env_flags & kWriteMap) {
+      p = host_->map() + pgno * geometry_.page_size;
+    } else {
+      dirty_.reserve(dirty_.size() + 1);  // before the buffer: a failed put must not lose it
+      p = host_->take_buffer(count);
+      if (!p) return ASPEN_ERROR(ENOMEM);
+    }
+    dirty_.put(pgno, p, count);
+  }
   auto* h = page::header(p);
   h->pgno = pgno;
   h->pad = 0;
   h->flags = format::kPageDirty;
+  ++writes_;
   modified_ = true;
   return p;
 }
 
+// Drops a page this transaction dirtied from its dirty map without writing it, and gives its buffer back.
+void Transaction::forget_dirty(uint64_t pgno) {
+  const DirtyMap::Entry* e = dirty_.find(pgno);
+  if (!e) return;
+  std::byte* buffer = e->page;
+  const unsigned pages = e->pages;
+  dirty_.erase(pgno);
+  if (!(geometry_.env_flags & kWriteMap)) host_->give_buffer(buffer, pages);
+}
+
 Status Transaction::release(const std::byte* p, unsigned count) {
   const uint64_t pgno = page::page_number(p);
-  if (const DirtyMap::Entry* e = dirty_.find(pgno)) {
-    // Allocated by this very transaction: never visible to anyone, reusable at once.
-    std::byte* buffer = e->page;
-    dirty_.erase(pgno);
-    if (!(geometry_.env_flags & kWriteMap)) host_->give_buffer(buffer, count);
-    for (unsigned i = 0; i < count; ++i) {
-      auto at = std::lower_bound(reclaimed_.begin(), reclaimed_.end(), pgno + i, std::greater<uint64_t>());
-      reclaimed_.insert(at, pgno + i);
+  if (page::is_overflow(p)) {
+    // mdb_ovpage_free: only a top-level transaction that already consumed FREE_DBI records takes a run it
+    // dirtied itself straight back; nested ones would have to hide the run from their ancestors.
+    if (have_reclaimed_ && !parent_ && dirty_here(pgno)) {
+      forget_dirty(pgno);
+      reclaim_run(pgno, count);
+      return ok_status();
     }
+    for (unsigned i = 0; i < count; ++i) freed_.push_back(pgno + i);
     return ok_status();
   }
+  // mdb_page_loose: never for FREE_DBI's own pages (they are only written while the free list is saved).
+  if (!saving_free_list_ && dirty_here(pgno)) {
+    loose_.push_back(pgno);
+    return ok_status();
+  }
+  freed_.push_back(pgno);
+  return ok_status();
+}
+
+Status Transaction::retire(const std::byte* p, unsigned count) {
+  const uint64_t pgno = page::page_number(p);
   for (unsigned i = 0; i < count; ++i) freed_.push_back(pgno + i);
   return ok_status();
 }

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "os/process.hpp"
 #include "txn/db_cursor.hpp"
@@ -19,6 +20,10 @@ bool harmless(int code) {
   return code == 0 || code == code::kNotFound || code == code::kKeyExist || code == code::kBadValsize ||
          code == EINVAL || code == code::kIncompatible || code == EACCES;
 }
+
+// A delete that reaches a node of the wrong kind (a database record through a plain delete) fails the
+// transaction in LMDB (mdb_cursor_del's `fail:` path), unlike a put that does the same.
+bool harmless_delete(int code) { return code != code::kIncompatible && harmless(code); }
 
 }  // namespace
 
@@ -38,8 +43,10 @@ Result<std::unique_ptr<Transaction>> Transaction::begin(EnvHost& host, Transacti
   const bool env_read_only = host.geometry().env_flags & kTxnReadOnly;
   bool read_only = (flags & kTxnReadOnly) != 0;
   if (parent) {
-    if (parent->read_only_ || read_only) return ASPEN_ERROR(EINVAL);
-    if (parent->finished_ || parent->failed_ || parent->child_ ||
+    // LMDB: EINVAL under a read-only parent; MDB_BAD_TXN for a read-only child, under WRITEMAP, or when the
+    // parent is finished, failed or has a child already.
+    if (parent->read_only_) return ASPEN_ERROR(EINVAL);
+    if (read_only || parent->finished_ || parent->failed_ || parent->child_ ||
         (host.geometry().env_flags & 0x80000 /* MDB_WRITEMAP */))
       return ASPEN_ERROR(code::kBadTxn);
   } else if (!read_only && env_read_only) {
@@ -107,9 +114,10 @@ void Transaction::start_nested() {
   txnid_ = p.txnid_;
   dbs_ = p.dbs_;  // allocations first: abort() relies on num_dbs_ <= dbs_.size()
   cursors_.assign(p.cursors_.size(), {});
-  reclaimed_ = p.reclaimed_;
+  reclaimed_ = p.reclaimed_;  // the child works on a copy of the reusable pages (LMDB's mnt_pgstate)
   num_dbs_ = p.num_dbs_;
   for (DbState& s : dbs_) s.fresh = false;  // handles the child opens are its own to close on abort
+  have_reclaimed_ = p.have_reclaimed_;
   last_loaded_ = p.last_loaded_;
   next_pgno_ = p.next_pgno_;
   page_limit_ = p.page_limit_;
@@ -120,7 +128,7 @@ void Transaction::start_nested() {
 }
 
 Status Transaction::check_usable() const {
-  if (finished_ || failed_ || child_) return ASPEN_ERROR(code::kBadTxn);
+  if (finished_ || failed_ || child_ || was_reset_) return ASPEN_ERROR(code::kBadTxn);
   return check_snapshot();
 }
 
@@ -197,6 +205,8 @@ void Transaction::reset() {
   close_fresh_handles();
   if (reader_slot_ != ~0u) host_->unpin_snapshot(reader_slot_, true);
   was_reset_ = true;
+  // Like LMDB (mt_numdbs = 0): no handle is valid until renew, so calls answer EINVAL (or MDB_BAD_TXN).
+  num_dbs_ = 0;
 }
 
 Status Transaction::renew() {
@@ -221,6 +231,7 @@ Status Transaction::commit() {
     }
   }
   if (failed_) {
+    if (parent_) parent_->failed_ = true;  // LMDB: committing a failed child fails its parent too
     abort();
     return ASPEN_ERROR(code::kBadTxn);
   }
@@ -367,10 +378,11 @@ Status Transaction::set_compare(Dbi dbi, tree::KeyCompare cmp, bool dup) {
 Status Transaction::drop(Dbi dbi, bool del) {
   if (!valid_dbi(dbi, true)) return ASPEN_ERROR(EINVAL);
   if (read_only_) return ASPEN_ERROR(EACCES);
-  ASPEN_TRY(check_usable());
   if (dbs_[dbi].sequence != host_->db_table().slot(dbi).sequence) return ASPEN_ERROR(code::kBadDbi);
+  ASPEN_TRY(check_usable());
   ASPEN_ASSIGN(format::DbRecord* r, record(dbi));
   ASPEN_TRY(before_write(dbi, nullptr));
+  untouched_named_ = 0;  // dropping touches no page: LMDB rewrites the record at commit only
   Status st = guarded([&] { return drop_tree(*r, (r->flags & format::kDbDupSort) != 0); });
   for (DbCursor* c : cursors_[dbi]) c->cursor().reset();
   if (!st.ok()) {
@@ -394,7 +406,7 @@ Status Transaction::drop(Dbi dbi, bool del) {
   }
   uint16_t flags = r->flags;
   *r = format::DbRecord::empty(flags);
-  dbs_[dbi].dirty = true;
+  dbs_[dbi].dirty = modified_ = true;
   return ok_status();
 }
 
@@ -418,7 +430,9 @@ Status Transaction::put(Dbi dbi, Bytes key, Bytes* data, unsigned flags) {
   ASPEN_ASSIGN(format::DbRecord* r, record(dbi));
   ASPEN_TRY(before_write(dbi, nullptr));
   tree::Cursor c(*this, *r, key_order(dbi), dup_order(dbi));
+  const uint64_t mark = write_mark();
   Status st = guarded([&] { return c.put(key, data, flags); });
+  after_write(dbi, mark);
   if (!harmless(st.code())) failed_ = true;
   return st;
 }
@@ -433,8 +447,10 @@ Status Transaction::del(Dbi dbi, Bytes key, const Bytes* data) {
   Status st = c.get(dups && data ? tree::CursorOp::kGetBoth : tree::CursorOp::kSet, &probe, &value);
   if (!st.ok()) return st;
   ASPEN_TRY(before_write(dbi, nullptr));
+  const uint64_t mark = write_mark();
   st = guarded([&] { return c.del(dups && data ? 0 : tree::put_flag::kNoDupData); });
-  if (!harmless(st.code())) failed_ = true;
+  after_write(dbi, mark);
+  if (!harmless_delete(st.code())) failed_ = true;
   return st;
 }
 
@@ -451,7 +467,23 @@ Status Transaction::before_write(Dbi dbi, const DbCursor* writer) {
   if (dbs_[dbi].sequence != host_->db_table().slot(dbi).sequence) return ASPEN_ERROR(code::kBadDbi);
   for (DbCursor* c : cursors_[dbi])
     if (c != writer) c->cursor().save_position();
-  dbs_[dbi].dirty = modified_ = true;
+  // Only dirty pages (or a flag change) make a commit write a new meta, as in LMDB: a put that fails before
+  // touching anything leaves the transaction clean. The database itself becomes dirty when the write touches
+  // its first page (touch_named_record) or in after_write().
+  untouched_named_ = (dbi >= format::kCoreDbs && !dbs_[dbi].dirty) ? dbi : 0;
+  return ok_status();
+}
+
+// LMDB's mdb_cursor_touch for a named database that is not dirty yet: MAIN's path to its record is made
+// writable before the database's own pages, so that the commit can rewrite the record in place.
+Status Transaction::touch_named_record() {
+  const Dbi dbi = std::exchange(untouched_named_, 0);
+  ASPEN_TRY(before_write(format::kMainDbi, nullptr));
+  tree::Stack path;
+  Bytes name = as_bytes(host_->db_table().slot(dbi).name);
+  ASPEN_TRY(tree::Tree(*this, dbs_[format::kMainDbi].record, key_order(format::kMainDbi))
+                .search(path, name, tree::SearchMode::kKey, true));
+  dbs_[dbi].dirty = true;
   return ok_status();
 }
 

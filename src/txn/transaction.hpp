@@ -51,6 +51,8 @@ class Transaction final : public tree::PageStore {
   uint64_t id() const { return txnid_; }
   EnvHost& host() const { return *host_; }
   Transaction* parent() const { return parent_; }
+  // The active nested child, if any (the C ABI frees it with its parent, as LMDB does).
+  Transaction* child() const { return child_; }
   // MDB_BAD_TXN unless the transaction can take another operation; MDB_PANIC in a forked child (the
   // transaction was inherited through fork()); code::kOusted once a writer ousted its leased snapshot.
   Status check_usable() const;
@@ -88,8 +90,17 @@ class Transaction final : public tree::PageStore {
   // Cursor bookkeeping: write transactions track their cursors so writes can preserve their positions.
   void track(DbCursor* cursor);
   void untrack(DbCursor* cursor);
-  // Called before any write to `dbi`: other cursors remember their position; marks the tree dirty.
+  // Called before any write to `dbi`: other cursors remember their position.
   Status before_write(Dbi dbi, const DbCursor* writer);
+  // Called after a write to `dbi` with the write_mark() taken before it: the database becomes dirty (its record
+  // is stored at commit) only when the write made a page writable, as LMDB marks DB_DIRTY only when it touches
+  // a page. A write refused before touching anything (MDB_KEYEXIST, MDB_NOTFOUND, EINVAL ...) changes nothing,
+  // so a transaction made only of such writes commits nothing and takes no new txnid, like LMDB's.
+  uint64_t write_mark() const { return writes_; }
+  void after_write(Dbi dbi, uint64_t mark) {
+    if (writes_ != mark) dbs_[dbi].dirty = true;
+    untouched_named_ = 0;
+  }
   void fail() { failed_ = true; }
   // Runs `write`, a change to the trees. std::bad_alloc from any container on the way leaves pages and page
   // lists half changed: the transaction fails (only abort is allowed, LMDB's MDB_TXN_ERROR) and the answer is
@@ -112,7 +123,15 @@ class Transaction final : public tree::PageStore {
   Result<std::byte*> touch(std::byte* page) override;
   Result<std::byte*> writable_if_dirty(std::byte* run, unsigned count) override;
   Result<std::byte*> allocate(unsigned count) override;
+  // LMDB's mdb_page_loose / mdb_ovpage_free: a branch or leaf page this transaction dirtied itself becomes a
+  // loose page, reused first by the next single-page allocation (never written); an overflow run it dirtied
+  // goes straight back to the reusable pages (top-level transactions that consumed a FREE_DBI record only);
+  // anything else joins the pages this transaction frees (written to FREE_DBI under its txnid).
   Status release(const std::byte* page, unsigned count) override;
+  // The page (or overflow run) joins the pages this transaction frees, even when it is dirty: LMDB's
+  // mdb_midl_append to mt_free_pgs, used for a collapsed or emptied root and for dropped trees. (It becomes
+  // an override once tree::PageStore declares it.)
+  Status retire(const std::byte* page, unsigned count);
 
  private:
   struct DbState {
@@ -134,13 +153,16 @@ class Transaction final : public tree::PageStore {
   void free_all_buffers();
   void finish();
 
-  // Page allocation (free_list.cpp).
+  // Page allocation and the free list (free_list.cpp).
   Result<uint64_t> take_page_numbers(unsigned count);
   Result<bool> load_free_record();
   bool take_reclaimed(unsigned count, uint64_t* pgno);
+  void reclaim_run(uint64_t pgno, unsigned count);
+  void forget_dirty(uint64_t pgno);
+  Status touch_named_record();
   Status save_free_list();
-  Status reserve_free_records(tree::Cursor& cursor, std::vector<std::pair<uint64_t, size_t>>& records);
-  Status fill_free_records(tree::Cursor& cursor, const std::vector<std::pair<uint64_t, size_t>>& records);
+  Status write_freed_record(tree::Cursor& cursor);
+  Status fill_reclaimed_records(tree::Cursor& cursor);
 
   // Commit (commit.cpp).
   Status commit_nested();
@@ -160,7 +182,11 @@ class Transaction final : public tree::PageStore {
   bool finished_ = false;
   bool failed_ = false;
   bool was_reset_ = false;
-  bool modified_ = false;  // anything to commit (LMDB's MDB_TXN_DIRTY)
+  bool modified_ = false;  // anything to commit (LMDB's MDB_TXN_DIRTY, or a non-empty dirty list)
+  uint64_t writes_ = 0;    // pages this transaction made writable (allocated or copied from an ancestor)
+  // A named database being written for the first time in this transaction: before the first of its pages is
+  // touched, its record's path in MAIN is touched (LMDB's mdb_cursor_touch), which fixes the page order.
+  Dbi untouched_named_ = 0;
   bool saving_free_list_ = false;
   uint64_t txnid_ = 0;
   unsigned reader_slot_ = ~0u;
@@ -173,9 +199,11 @@ class Transaction final : public tree::PageStore {
 
   // Write state.
   DirtyMap dirty_;
-  std::vector<uint64_t> freed_;      // committed pages this txn no longer references
-  std::vector<uint64_t> reclaimed_;  // free pages ready for reuse, descending (LMDB's IDL order)
-  uint64_t last_loaded_ = 0;         // highest FREE_DBI key consumed into reclaimed_
+  std::vector<uint64_t> freed_;      // pages this txn stopped using (LMDB's mt_free_pgs), in no order
+  std::vector<uint64_t> reclaimed_;  // free pages ready for reuse, descending (LMDB's me_pghead)
+  std::vector<uint64_t> loose_;      // dirty pages freed again (LMDB's mt_loose_pgs); back() is reused first
+  bool have_reclaimed_ = false;      // a FREE_DBI record was consumed (LMDB's me_pghead != NULL)
+  uint64_t last_loaded_ = 0;         // highest FREE_DBI key consumed into reclaimed_ (LMDB's me_pglast)
   uint64_t next_pgno_ = 0;           // first page never used
   uint64_t page_limit_ = 0;          // one past the highest readable page
 };

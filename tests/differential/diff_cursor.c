@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-static const char *op_name(MDB_cursor_op op) {
+const char *cursor_op_name(MDB_cursor_op op) {
   static const char *const kNames[] = {
       "FIRST",     "FIRST_DUP",  "GET_BOTH",      "GET_BOTH_RANGE", "GET_CURRENT", "GET_MULTIPLE", "LAST",
       "LAST_DUP",  "NEXT",       "NEXT_DUP",      "NEXT_MULTIPLE",  "NEXT_NODUP",  "PREV",         "PREV_DUP",
@@ -16,7 +16,7 @@ static const char *op_name(MDB_cursor_op op) {
 
 /* Folds one item into a walk hash. A sub-database record of the unnamed database contributes only its
  * flags and entry count: its page numbers are layout, compared through P lines elsewhere. */
-static uint64_t hash_item(const Db *db, const MDB_val *k, const MDB_val *v, uint64_t h) {
+uint64_t hash_item(const Db *db, const MDB_val *k, const MDB_val *v, uint64_t h) {
   h = fnv64_mix(h, &k->mv_size, sizeof k->mv_size);
   h = fnv64_mix(h, k->mv_data, k->mv_size);
   if (is_subdb_record(db, k, v)) {
@@ -29,22 +29,24 @@ static uint64_t hash_item(const Db *db, const MDB_val *k, const MDB_val *v, uint
 }
 
 /* One traced mdb_cursor_get. `in_key`/`in_data` are inputs for the SET and GET_BOTH families. */
-static int cursor_get(Driver *d, const Db *db, MDB_cursor *c, MDB_cursor_op op, Key *in_key, MDB_val *in_data,
+int cursor_get(Driver *d, const Db *db, MDB_cursor *c, MDB_cursor_op op, Key *in_key, MDB_val *in_data,
                       MDB_val *out_key, MDB_val *out_data) {
   MDB_val k = {0, NULL}, v = {0, NULL};
   if (in_key != NULL)
     k = key_val(in_key);
   if (in_data != NULL)
     v = *in_data;
+  op = dup_safe_op(d, db, c, op);
   trace_start(&d->trace, 'A', "cget");
   trace_db(&d->trace, db);
-  trace_add(&d->trace, " op=%s", op_name(op));
+  trace_add(&d->trace, " op=%s", cursor_op_name(op));
   if (in_key != NULL)
     trace_bytes(&d->trace, "k", k.mv_data, k.mv_size);
   if (in_data != NULL)
     trace_bytes(&d->trace, "v", v.mv_data, v.mv_size);
   const void *key_buffer = k.mv_data;
   int rc = mdb_cursor_get(c, &k, &v, op);
+  note_position(d, db, c, op, rc);
   trace_rc(&d->trace, rc);
   if (rc == 0) {
     if (in_key != NULL) /* MDB_SET leaves the caller's key in place; the others point into the map */
@@ -78,12 +80,13 @@ static void cursor_walk(Driver *d, const Db *db, MDB_cursor *c) {
   int forward = rng_chance(&d->rng, 500), restart = rng_chance(&d->rng, 500);
   unsigned long limit = rng_chance(&d->rng, 50) ? 1000000ul : (unsigned long)rng_range(&d->rng, 1, 64);
   MDB_cursor_op next = forward ? MDB_NEXT : MDB_PREV;
-  MDB_cursor_op op = restart ? (forward ? MDB_FIRST : MDB_LAST) : next;
+  MDB_cursor_op op = dup_safe_op(d, db, c, restart ? (forward ? MDB_FIRST : MDB_LAST) : next);
   MDB_val k, v;
   uint64_t h = fnv64(NULL, 0);
   unsigned long n = 0;
   int rc;
   while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+    note_position(d, db, c, op, rc);
     h = hash_item(db, &k, &v, h);
     op = next;
     if (++n >= limit)
@@ -164,6 +167,10 @@ static void cursor_put_multiple(Driver *d, const Db *db, MDB_cursor *c) {
 }
 
 static void cursor_put(Driver *d, Db *db, MDB_cursor *c) {
+  if (is_dup_db(db)) {
+    dup_cursor_put(d, db, c);
+    return;
+  }
   uint64_t r = rng_below(&d->rng, 100);
   if (r < 30) {
     cursor_put_current(d, db, c);
@@ -182,7 +189,11 @@ static void cursor_put(Driver *d, Db *db, MDB_cursor *c) {
 
 /* Deletes the item under the cursor, then looks where the cursor stands. In the unnamed database an
  * item that names a database is usually left alone: deleting it fails and poisons the transaction. */
-static void cursor_del(Driver *d, const Db *db, MDB_cursor *c) {
+static void cursor_del(Driver *d, Db *db, MDB_cursor *c) {
+  if (is_dup_db(db)) {
+    dup_cursor_del(d, db, c);
+    return;
+  }
   if (db->spec->name == NULL) {
     MDB_val k, v;
     if (cursor_get(d, db, c, MDB_GET_CURRENT, NULL, NULL, &k, &v) == 0 && is_subdb_record(db, &k, &v) &&
@@ -204,6 +215,12 @@ static void cursor_del(Driver *d, const Db *db, MDB_cursor *c) {
 }
 
 static void cursor_step(Driver *d, Db *db, MDB_cursor *c, MDB_txn *txn, int writable) {
+  if (dup_reposition(d, db, c))
+    return;
+  if (is_dup_db(db) && rng_chance(&d->rng, 600)) {
+    dup_cursor_step(d, db, c, writable);
+    return;
+  }
   uint64_t r = rng_below(&d->rng, 1000);
   if (r < 600)
     cursor_move(d, db, c);
@@ -243,6 +260,8 @@ void op_cursor_session(Driver *d, MDB_txn *txn, unsigned usable_mask, int writab
   trace_rc(&d->trace, rc);
   trace_end(&d->trace);
   note_rc(d, rc);
+  if (c != NULL)
+    cursor_track(d, c, CURSOR_UNSET);
   if (rc != 0) {
     if (c != NULL && reader != NULL)
       mdb_cursor_close(c); /* a renew that failed: the cursor is still ours */
@@ -275,12 +294,19 @@ void op_bulk_delete(Driver *d) {
   note_rc(d, rc);
   if (rc != 0)
     return;
+  cursor_track(d, c, CURSOR_UNSET);
   Key key;
   gen_key(d, db, &key, 0);
   int from_first = rng_chance(&d->rng, 300);
   rc = cursor_get(d, db, c, from_first ? MDB_FIRST : MDB_SET_RANGE, from_first ? NULL : &key, NULL, NULL, NULL);
   unsigned long n = (unsigned long)rng_range(&d->rng, 5, 300);
   for (unsigned long i = 0; rc == 0 && i < n; i++) {
+    if (is_dup_db(db)) {
+      rc = dup_delete(d, db, c, 0, "bulk-del");
+      if (rc == 0 && dup_reposition(d, db, c))
+        break; /* deleted the last item */
+      continue;
+    }
     trace_start(&d->trace, 'A', "bulk-del");
     trace_db(&d->trace, db);
     rc = mdb_cursor_del(c, 0);
@@ -288,8 +314,10 @@ void op_bulk_delete(Driver *d) {
     trace_end(&d->trace);
     note_rc(d, rc);
   }
-  cursor_get(d, db, c, MDB_GET_CURRENT, NULL, NULL, NULL, NULL);
-  cursor_get(d, db, c, MDB_NEXT, NULL, NULL, NULL, NULL);
+  if (!dup_reposition(d, db, c)) {
+    cursor_get(d, db, c, MDB_GET_CURRENT, NULL, NULL, NULL, NULL);
+    cursor_get(d, db, c, MDB_NEXT, NULL, NULL, NULL, NULL);
+  }
   mdb_cursor_close(c);
 }
 
@@ -315,8 +343,10 @@ unsigned long walk_database(Driver *d, MDB_txn *txn, int db_index, MDB_dbi dbi, 
     trace_db(&d->trace, &view);
     trace_item(d, &view, &k, &v);
     trace_end(&d->trace);
-    if (fill_pool)
+    if (fill_pool) {
       add_key_to_pool_from(&d->dbs[db_index], &k);
+      dup_pool_value(&d->dbs[db_index], &v);
+    }
   }
   trace_start(&d->trace, 'D', "dump-end");
   trace_db(&d->trace, &view);
@@ -330,5 +360,6 @@ unsigned long walk_database(Driver *d, MDB_txn *txn, int db_index, MDB_dbi dbi, 
   trace_add(&d->trace, " n=%lu hash=%016llx last=%s", back, (unsigned long long)h, rc_name(rc, buf, sizeof buf));
   trace_end(&d->trace);
   mdb_cursor_close(c);
+  dump_dups(d, txn, &view);
   return n;
 }

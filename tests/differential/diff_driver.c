@@ -1,7 +1,7 @@
 /* diff_driver: the differential driver's command line, environment setup and final dump.
  *
  *   diff_driver --seed N --ops M --dir D [--flags nosync,nometasync,writemap,mapasync,nordahead,nomeminit]
- *               [--verify-existing] [--no-copies] [--big-per-mille K] [--dupsort]
+ *               [--verify-existing] [--no-copies] [--big-per-mille K] [--dupsort [--aspen-probes]]
  *
  * Fresh mode (the default) deletes D/data.mdb and D/lock.mdb, creates an environment (map 256 MiB,
  * maxdbs 8, MDB_NOTLS always, MDB_NOSYNC unless --flags says otherwise), runs M seeded operations, dumps
@@ -28,22 +28,40 @@
 #error "diff_driver must be compiled against Debian's /usr/include/lmdb.h, not Aspen's include/lmdb.h"
 #endif
 
-const DbSpec kDbSpecs[kDbCount] = {
-    {"main", NULL, 0, KEY_BYTES, 1, 10},
-    {"plain", "plain", 0, KEY_BYTES, 1, 30},
-    {"intkey", "intkey", MDB_INTEGERKEY, KEY_U64, 1, 20},
-    {"revkey", "revkey", MDB_REVERSEKEY, KEY_BYTES, 1, 20},
-    {"int32", "int32", MDB_INTEGERKEY, KEY_U32, 1, 10},
-    {"late", "late", 0, KEY_BYTES, 0, 15},
-    {"never", "never", 0, KEY_BYTES, 0, 0},
+static const DbSpec kPlainDbs[] = {
+    {"main", NULL, 0, KEY_BYTES, 1, 10, 0},
+    {"plain", "plain", 0, KEY_BYTES, 1, 30, 0},
+    {"intkey", "intkey", MDB_INTEGERKEY, KEY_U64, 1, 20, 0},
+    {"revkey", "revkey", MDB_REVERSEKEY, KEY_BYTES, 1, 20, 0},
+    {"int32", "int32", MDB_INTEGERKEY, KEY_U32, 1, 10, 0},
+    {"late", "late", 0, KEY_BYTES, 0, 15, 0},
+    {"never", "never", 0, KEY_BYTES, 0, 0, 0},
 };
 
+/* --dupsort: every kind of duplicate database, a plain one (duplicate operations on it are errors) and the
+ * unnamed one (which holds the records). "fixed" gets a value size chosen from the seed (dup_setup). */
+static const DbSpec kDupDbs[] = {
+    {"main", NULL, 0, KEY_BYTES, 1, 4, 0},
+    {"plain", "plain", 0, KEY_BYTES, 1, 8, 0},
+    {"dups", "dups", MDB_DUPSORT, KEY_BYTES, 1, 24, 0},
+    {"fixed", "fixed", MDB_DUPSORT | MDB_DUPFIXED, KEY_BYTES, 1, 16, 0},
+    {"intdup8", "intdup8", MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP, KEY_BYTES, 1, 12, 8},
+    {"intdup4", "intdup4", MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP, KEY_BYTES, 1, 10, 4},
+    {"revdup", "revdup", MDB_DUPSORT | MDB_REVERSEDUP, KEY_BYTES, 1, 14, 0},
+    {"intkeydup", "intkeydup", MDB_DUPSORT | MDB_INTEGERKEY, KEY_U64, 1, 14, 0},
+    {"intdupvar", "intdupvar", MDB_DUPSORT | MDB_INTEGERDUP, KEY_BYTES, 1, 6, 8},
+    {"never", "never", MDB_DUPSORT, KEY_BYTES, 0, 0, 0},
+};
+
+const DbSpec *db_specs = kPlainDbs;
+int db_count = (int)(sizeof kPlainDbs / sizeof kPlainDbs[0]);
+int db_never = (int)(sizeof kPlainDbs / sizeof kPlainDbs[0]) - 1;
+
 static const size_t kMapSize = 256u << 20;
-static const unsigned kMaxDbs = 8;
 
 static void usage(void) {
   fprintf(stderr, "usage: diff_driver --seed N --ops M --dir D [--flags LIST] [--verify-existing]\n"
-                  "                   [--no-copies] [--big-per-mille K]\n"
+                  "                   [--no-copies] [--big-per-mille K] [--dupsort [--aspen-probes]]\n"
                   "  LIST: comma-separated nosync,nometasync,writemap,mapasync,nordahead,nomeminit,none\n");
   exit(2);
 }
@@ -72,7 +90,7 @@ static unsigned parse_flags(const char *list) {
 }
 
 static Options parse_args(int argc, char **argv) {
-  Options opt = {1, 1000, NULL, MDB_NOSYNC, 0, 1, 1};
+  Options opt = {1, 1000, NULL, MDB_NOSYNC, 0, 1, 1, 0, 0};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -80,10 +98,11 @@ static Options parse_args(int argc, char **argv) {
       opt.verify_existing = 1;
     else if (strcmp(a, "--no-copies") == 0)
       opt.copies = 0;
-    else if (strcmp(a, "--dupsort") == 0) {
-      fprintf(stderr, "diff_driver: --dupsort is not implemented yet (a later issue)\n");
-      exit(2);
-    } else if (next == NULL)
+    else if (strcmp(a, "--dupsort") == 0)
+      opt.dupsort = 1;
+    else if (strcmp(a, "--aspen-probes") == 0)
+      opt.aspen_probes = 1;
+    else if (next == NULL)
       usage();
     else if (strcmp(a, "--seed") == 0)
       opt.seed = strtoull(argv[++i], NULL, 0);
@@ -147,7 +166,7 @@ static int open_env(Driver *d) {
   if (rc != 0)
     return rc;
   trace_setup_rc(d, "set-mapsize", mdb_env_set_mapsize(d->env, kMapSize));
-  trace_setup_rc(d, "set-maxdbs", mdb_env_set_maxdbs(d->env, kMaxDbs));
+  trace_setup_rc(d, "set-maxdbs", mdb_env_set_maxdbs(d->env, d->opt.dupsort ? kMaxDbs : 8));
   trace_setup_rc(d, "set-userctx", mdb_env_set_userctx(d->env, d));
   unsigned flags = d->opt.env_flags | MDB_NOTLS;
   trace_start(&d->trace, 'A', "env-open");
@@ -167,7 +186,7 @@ static int open_databases(Driver *d) {
   trace_setup_rc(d, "setup-begin", rc);
   if (rc != 0)
     return rc;
-  for (int i = 0; i < kDbCount; i++) {
+  for (int i = 0; i < db_count; i++) {
     Db *db = &d->dbs[i];
     unsigned flags = db->spec->flags;
     if (!d->opt.verify_existing && db->spec->create_at_start)
@@ -183,7 +202,7 @@ static int open_databases(Driver *d) {
   }
   rc = mdb_txn_commit(txn);
   trace_setup_rc(d, "setup-commit", rc);
-  for (int i = 0; i < kDbCount; i++)
+  for (int i = 0; i < db_count; i++)
     if (d->dbs[i].state == HANDLE_PENDING)
       d->dbs[i].state = rc == 0 ? HANDLE_OPEN : HANDLE_CLOSED;
   return rc;
@@ -214,7 +233,7 @@ static void dump_all(Driver *d, int fill_pools) {
   trace_end(&d->trace);
   if (rc != 0)
     return;
-  for (int i = 0; i < kDbCount; i++) {
+  for (int i = 0; i < db_count; i++) {
     Db *db = &d->dbs[i];
     MDB_dbi dbi = db->dbi;
     if (db->state != HANDLE_OPEN) {
@@ -257,18 +276,25 @@ static void write_copies(Driver *d) {
 /* ---- main ------------------------------------------------------------------------------------------ */
 
 static void init_driver(Driver *d, const Options *opt) {
+  if (opt->dupsort) {
+    db_specs = kDupDbs;
+    db_count = (int)(sizeof kDupDbs / sizeof kDupDbs[0]);
+    db_never = db_count - 1;
+  }
   memset(d, 0, sizeof *d);
   d->opt = *opt;
   d->rng.state = opt->verify_existing ? opt->seed ^ 0x7665726966790000ULL : opt->seed;
   d->trace.out = stdout;
-  for (int i = 0; i < kDbCount; i++) {
-    d->dbs[i].spec = &kDbSpecs[i];
+  for (int i = 0; i < db_count; i++) {
+    d->dbs[i].spec = &db_specs[i];
     d->dbs[i].pool = calloc(kPoolCapacity, sizeof(Key));
-    if (d->dbs[i].pool == NULL) {
+    d->dbs[i].values = calloc(kValuePoolCapacity, sizeof(Value));
+    if (d->dbs[i].pool == NULL || d->dbs[i].values == NULL) {
       fprintf(stderr, "diff_driver: out of memory\n");
       exit(3);
     }
   }
+  dup_setup(d);
 }
 
 int main(int argc, char **argv) {
@@ -276,7 +302,12 @@ int main(int argc, char **argv) {
   Options opt = parse_args(argc, argv);
   Driver *d = &driver;
   init_driver(d, &opt);
-  setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+  /* DIFF_LINE_BUFFERED=1: every trace line reaches the file before the next call (to see the last call
+   * before a crash). */
+  if (getenv("DIFF_LINE_BUFFERED") != NULL)
+    setvbuf(stdout, NULL, _IOLBF, 1 << 16);
+  else
+    setvbuf(stdout, NULL, _IOFBF, 1 << 16);
   report_library();
   if (mkdir(opt.dir, 0755) != 0 && errno != EEXIST) {
     fprintf(stderr, "diff_driver: cannot create %s: %s\n", opt.dir, strerror(errno));
@@ -286,8 +317,9 @@ int main(int argc, char **argv) {
     remove_file(opt.dir, "data.mdb");
     remove_file(opt.dir, "lock.mdb");
   }
-  printf("H diff_driver v1 mode=%s seed=%llu ops=%lu flags=0x%x big=%u\n",
-         opt.verify_existing ? "verify-existing" : "fresh", opt.seed, opt.ops, opt.env_flags, opt.big_per_mille);
+  printf("H diff_driver v1 mode=%s seed=%llu ops=%lu flags=0x%x big=%u%s\n",
+         opt.verify_existing ? "verify-existing" : "fresh", opt.seed, opt.ops, opt.env_flags, opt.big_per_mille,
+         opt.dupsort ? " dupsort" : "");
   trace_error_texts(d);
   if (open_env(d) != 0 || open_databases(d) != 0) {
     fflush(stdout);

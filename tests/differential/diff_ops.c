@@ -9,7 +9,7 @@ static MDB_txn *innermost(Driver *d) { return d->writers[d->depth - 1]; }
 
 unsigned writable_mask(const Driver *d) {
   unsigned mask = 0;
-  for (int i = 0; i < kDbCount; i++)
+  for (int i = 0; i < db_count; i++)
     if (d->dbs[i].state != HANDLE_CLOSED)
       mask |= 1u << i;
   return mask;
@@ -18,16 +18,16 @@ unsigned writable_mask(const Driver *d) {
 /* A database among those in `usable_mask`, weighted by DbSpec.weight; the unnamed one if none. */
 Db *pick_db(Driver *d, unsigned usable_mask) {
   unsigned total = 0;
-  for (int i = 0; i < kDbCount; i++)
+  for (int i = 0; i < db_count; i++)
     if (usable_mask & (1u << i))
-      total += kDbSpecs[i].weight;
+      total += db_specs[i].weight;
   uint64_t r = rng_below(&d->rng, total);
-  for (int i = 0; i < kDbCount; i++) {
+  for (int i = 0; i < db_count; i++) {
     if (!(usable_mask & (1u << i)))
       continue;
-    if (r < kDbSpecs[i].weight)
+    if (r < db_specs[i].weight)
       return &d->dbs[i];
-    r -= kDbSpecs[i].weight;
+    r -= db_specs[i].weight;
   }
   return &d->dbs[kDbMain];
 }
@@ -75,7 +75,7 @@ static int successor_bytes(Driver *d, const MDB_val *last, Key *key, int reverse
   return 0;
 }
 
-static int successor(Driver *d, const Db *db, const MDB_val *last, Key *key) {
+int key_successor(Driver *d, const Db *db, const MDB_val *last, Key *key) {
   if (db->spec->kind == KEY_BYTES)
     return successor_bytes(d, last, key, (db->spec->flags & MDB_REVERSEKEY) != 0);
   uint64_t v = 0, step = rng_range(&d->rng, 1, 1000);
@@ -91,7 +91,7 @@ static int successor(Driver *d, const Db *db, const MDB_val *last, Key *key) {
 
 /* Replaces `key` by one that sorts after the last key of `db` (read through a traced probe cursor). If
  * the database is empty, `key` already qualifies. */
-static void make_append_key(Driver *d, MDB_txn *txn, const Db *db, Key *key) {
+void make_append_key(Driver *d, MDB_txn *txn, const Db *db, Key *key) {
   MDB_cursor *cursor;
   MDB_val k = {0, NULL}, v = {0, NULL};
   trace_start(&d->trace, 'A', "append-probe");
@@ -107,7 +107,7 @@ static void make_append_key(Driver *d, MDB_txn *txn, const Db *db, Key *key) {
   trace_end(&d->trace);
   note_rc(d, rc);
   if (rc == 0)
-    successor(d, db, &k, key);
+    key_successor(d, db, &k, key);
 }
 
 /* ---- put, get, del ------------------------------------------------------------------------------- */
@@ -147,12 +147,18 @@ int traced_put(Driver *d, const Db *db, MDB_txn *txn, MDB_cursor *cursor, Key *k
     trace_bytes(&d->trace, "old", data.mv_data, data.mv_size);
   trace_end(&d->trace);
   note_rc(d, rc);
+  if (cursor != NULL && is_dup_db(db) && (rc == 0 || rc == MDB_KEYEXIST))
+    cursor_track(d, cursor, CURSOR_READY); /* the put positioned it */
   return rc;
 }
 
 void op_put(Driver *d) {
   MDB_txn *txn = innermost(d);
   Db *db = pick_db(d, writable_mask(d));
+  if (is_dup_db(db)) {
+    op_dup_put(d, db);
+    return;
+  }
   unsigned flags = pick_put_flags(d);
   Key key;
   gen_key(d, db, &key, rng_chance(&d->rng, 400));
@@ -180,6 +186,10 @@ void op_get(Driver *d, MDB_txn *txn, unsigned usable_mask) {
 
 void op_del(Driver *d) {
   Db *db = pick_db(d, writable_mask(d));
+  if (is_dup_db(db)) {
+    op_dup_del(d, db);
+    return;
+  }
   Key key;
   gen_key(d, db, &key, rng_chance(&d->rng, 150));
   MDB_val k = key_val(&key), data = {0, NULL};
@@ -293,16 +303,16 @@ void op_invalid_dbi(Driver *d, MDB_txn *txn) {
 
 /* In the top-level writer: open a named database, with or without MDB_CREATE. */
 void op_dbi_open(Driver *d) {
-  int index = (int)rng_range(&d->rng, 1, kDbCount - 1);
+  int index = (int)rng_range(&d->rng, 1, db_count - 1);
   Db *db = &d->dbs[index];
   unsigned flags = db->spec->flags;
   if (db->state == HANDLE_CLOSED) {
-    if (rng_chance(&d->rng, index == kDbNever ? 0 : db->spec->create_at_start ? 700 : 300))
+    if (rng_chance(&d->rng, index == db_never ? 0 : db->spec->create_at_start ? 700 : 300))
       flags |= MDB_CREATE;
   } else if (rng_chance(&d->rng, 300)) {
     flags |= MDB_CREATE;
   }
-  if (index != kDbNever && rng_chance(&d->rng, 100))
+  if (index != db_never && rng_chance(&d->rng, 100))
     flags &= MDB_CREATE; /* no persistent flags: the stored ones apply */
   MDB_dbi dbi = 0;
   trace_start(&d->trace, 'A', "dbi-open");
@@ -347,7 +357,9 @@ void op_bulk_put(Driver *d) {
     Key key;
     gen_key(d, db, &key, 1);
     pool_add(db, &key);
-    MDB_val value = rng_chance(&d->rng, 900) ? gen_small_value(d, 64) : gen_small_value(d, 3000);
+    MDB_val value = is_dup_db(db)                ? gen_dup_value(d, db)
+                    : rng_chance(&d->rng, 900) ? gen_small_value(d, 64)
+                                               : gen_small_value(d, 3000);
     int rc = traced_put(d, db, txn, NULL, &key, value, 0, "bulk-put");
     if (rc != 0)
       return;
@@ -363,11 +375,13 @@ void op_bulk_append(Driver *d) {
   unsigned long n = (unsigned long)rng_range(&d->rng, 20, 400);
   for (unsigned long i = 0; i < n; i++) {
     pool_add(db, &key);
-    MDB_val value = rng_chance(&d->rng, 950) ? gen_small_value(d, 100) : gen_value(d);
+    MDB_val value = is_dup_db(db)                ? gen_dup_value(d, db)
+                    : rng_chance(&d->rng, 950) ? gen_small_value(d, 100)
+                                               : gen_value(d);
     int rc = traced_put(d, db, txn, NULL, &key, value, MDB_APPEND, "bulk-append");
     MDB_val last = key_val(&key);
     Key next;
-    if (rc != 0 || !successor(d, db, &last, &next))
+    if (rc != 0 || !key_successor(d, db, &last, &next))
       return;
     key = next;
   }

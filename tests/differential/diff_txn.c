@@ -29,7 +29,7 @@ static MDB_txn *innermost(Driver *d) { return d->writers[d->depth - 1]; }
 
 static unsigned open_mask(const Driver *d) {
   unsigned mask = 0;
-  for (int i = 0; i < kDbCount; i++)
+  for (int i = 0; i < db_count; i++)
     if (d->dbs[i].state == HANDLE_OPEN)
       mask |= 1u << i;
   return mask;
@@ -54,7 +54,7 @@ static void begin_writer(Driver *d) {
 
 /* After the top-level writer ends: handles it opened survive only a successful commit. */
 static void settle_handles(Driver *d, int committed) {
-  for (int i = 0; i < kDbCount; i++)
+  for (int i = 0; i < db_count; i++)
     if (d->dbs[i].state == HANDLE_PENDING) {
       if (committed)
         d->dbs[i].state = HANDLE_OPEN;
@@ -217,10 +217,10 @@ static void reader_put(Driver *d) {
  * already open one (its handle again). */
 static void reader_dbi_open(Driver *d) {
   Reader *r = d->reader;
-  Db *db = rng_chance(&d->rng, 500) ? &d->dbs[kDbNever] : pick_db(d, r->usable & ~1u);
+  Db *db = rng_chance(&d->rng, 500) ? &d->dbs[db_never] : pick_db(d, r->usable & ~1u);
   unsigned flags = db->spec->flags | (rng_chance(&d->rng, 300) ? MDB_CREATE : 0);
   if (db->spec->name == NULL)
-    db = &d->dbs[kDbNever];
+    db = &d->dbs[db_never];
   MDB_dbi dbi = 0;
   trace_start(&d->trace, 'A', "rdbi-open");
   trace_add(&d->trace, " name=%s flags=0x%x", db->spec->name, flags);
@@ -409,6 +409,8 @@ static void w_dbi_open(Driver *d) {
     op_put(d);
 }
 
+static void w_dcmp(Driver *d) { op_dcmp(d, innermost(d), writable_mask(d)); }
+
 static void writer_step(Driver *d) {
   static const Choice kWriter[] = {
       {260, op_put},         {120, w_get},          {80, op_del},          {120, w_cursor},
@@ -417,7 +419,20 @@ static void writer_step(Driver *d) {
       {15, w_dbi_open},      {15, env_step},        {15, op_bad_size},     {5, w_invalid_dbi},
       {8, op_bulk_put},      {5, op_bulk_append},   {6, op_bulk_delete},   {5, use_parent},
       {5, writer_txn_info}};
-  run_choice(d, kWriter, sizeof kWriter / sizeof kWriter[0]);
+  /* --dupsort: the same, with the operations of diff_dups.c (op_put and op_del turn to their DUPSORT
+   * forms on a DUPSORT database). */
+  static const Choice kWriterDup[] = {
+      {220, op_put},         {90, w_get},           {70, op_del},          {150, w_cursor},
+      {25, w_stat},          {5, w_cmp},            {5, w_flags},          {50, commit_writer},
+      {15, abort_writer},    {25, begin_child},     {60, reader_step},     {5, op_drop},
+      {10, w_dbi_open},      {10, env_step},        {8, op_bad_size},      {3, w_invalid_dbi},
+      {5, op_bulk_put},      {3, op_bulk_append},   {5, op_bulk_delete},   {4, use_parent},
+      {3, writer_txn_info},  {30, op_dup_burst},    {20, op_dup_drain},    {15, op_put_multiple},
+      {10, op_dup_bad_input}, {5, op_dup_fixed_probe}, {10, w_dcmp}};
+  if (d->opt.dupsort)
+    run_choice(d, kWriterDup, sizeof kWriterDup / sizeof kWriterDup[0]);
+  else
+    run_choice(d, kWriter, sizeof kWriter / sizeof kWriter[0]);
 }
 
 static void idle_step(Driver *d) {

@@ -125,8 +125,8 @@ void trace_db(Trace *t, const Db *db) { trace_add(t, " db=%s", db->spec->label);
 int is_subdb_record(const Db *db, const MDB_val *key, const MDB_val *data) {
   if (db->spec->name != NULL || data->mv_size != 48)
     return 0;
-  for (int i = 1; i < kDbCount; i++) {
-    const char *name = kDbSpecs[i].name;
+  for (int i = 1; i < db_count; i++) {
+    const char *name = db_specs[i].name;
     if (strlen(name) == key->mv_size && memcmp(name, key->mv_data, key->mv_size) == 0)
       return 1;
   }
@@ -244,6 +244,10 @@ static void mutate_key(Driver *d, Key *key, KeyKind kind) {
  * one, otherwise new (always new if `fresh`). In the unnamed database a key that is not fresh is now and
  * then a database name: writing it fails, or, once the database is deleted, takes the name for good. */
 void gen_key(Driver *d, const Db *db, Key *key, int fresh) {
+  if (is_dup_db(db)) {
+    gen_dup_key(d, db, key, fresh);
+    return;
+  }
   KeyKind kind = db->spec->kind;
   if (!fresh && db->pool_count > 0 && rng_chance(&d->rng, 800)) {
     *key = db->pool[rng_below(&d->rng, db->pool_count)];
@@ -252,15 +256,19 @@ void gen_key(Driver *d, const Db *db, Key *key, int fresh) {
     return;
   }
   if (!fresh && db->spec->name == NULL && rng_chance(&d->rng, 3)) {
-    const char *name = kDbSpecs[rng_range(&d->rng, 1, kDbCount - 1)].name;
+    const char *name = db_specs[rng_range(&d->rng, 1, db_count - 1)].name;
     key->len = strlen(name);
     memcpy(key->bytes, name, key->len);
     return;
   }
-  if (kind == KEY_BYTES)
+  gen_new_key(d, db, key);
+}
+
+void gen_new_key(Driver *d, const Db *db, Key *key) {
+  if (db->spec->kind == KEY_BYTES)
     gen_byte_key(d, key);
   else
-    gen_int_key(d, key, kind);
+    gen_int_key(d, key, db->spec->kind);
 }
 
 void pool_add(Db *db, const Key *key) {
@@ -276,6 +284,9 @@ void add_key_to_pool_from(Db *db, const MDB_val *key) {
   Key k;
   if (key->mv_size == 0 || key->mv_size > kMaxKeySize)
     return;
+  const Key *last = db->pool_count > 0 ? &db->pool[db->pool_count - 1] : NULL;
+  if (last != NULL && last->len == key->mv_size && memcmp(last->bytes, key->mv_data, key->mv_size) == 0)
+    return; /* the same key again: the next duplicate of a DUPSORT key */
   k.len = key->mv_size;
   memcpy(k.bytes, key->mv_data, k.len);
   pool_add(db, &k);
