@@ -218,7 +218,7 @@ struct Report {
 
 class FaultSuite {
  public:
-  FaultSuite(const std::string& root, unsigned flags, bool verbose) : root_(root), flags_(flags), verbose_(verbose) {}
+  FaultSuite(const std::string& root, unsigned flags) : root_(root), flags_(flags) {}
 
   // Builds the populated base environment and records the reference run.
   bool prepare(SiteLog* log) {
@@ -357,7 +357,6 @@ class FaultSuite {
 
   std::string root_, base_;
   unsigned flags_;
-  bool verbose_;
   uint64_t base_digest_ = 0;
   std::vector<uint64_t> digests_;
 };
@@ -376,7 +375,7 @@ int main(int argc, char** argv) {
   const uint64_t max_cases = opt.number("max-cases", ~0ull);
   ScratchDir scratch("iofaults");
   if (opt.flag("keep")) scratch.keep();
-  FaultSuite suite(scratch.path(), flags, verbose);
+  FaultSuite suite(scratch.path(), flags);
   SiteLog log;
   if (!suite.prepare(&log)) return 1;
   // Sites: distinct (op, caller). A case per site (its first call) or per call with --all-calls.
