@@ -43,9 +43,10 @@ for t in ${targets//,/ }; do
   before=$(ls "$artifacts" | wc -l)
   logdir=$(mktemp -d)
   echo "== $t: $time s x $jobs jobs"
+  seeds=()
+  for d in "$top/tests/fuzz/corpus/$t" "$top/tests/fuzz/regressions/$t"; do [ -d "$d" ] && seeds+=("$d"); done
   (cd "$logdir" && "$build/tests/fuzz/$t" -max_total_time="$time" -jobs="$jobs" -workers="$jobs" -max_len=65536 -timeout=20 \
-      -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$artifacts/" "$work" \
-      "$top/tests/fuzz/corpus/$t" "$top/tests/fuzz/regressions/$t" >/dev/null 2>&1)
+      -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$artifacts/" "$work" "${seeds[@]}" >/dev/null 2>&1)
   execs=$(grep -h "stat::number_of_executed_units" "$logdir"/fuzz-*.log 2>/dev/null | awk '{s += $2} END {print s + 0}')
   found=$(( $(ls "$artifacts" | wc -l) - before ))
   cpu_hours=$(python3 -c "print(f'{$time * $jobs / 3600:.2f}')")
