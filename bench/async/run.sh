@@ -39,4 +39,5 @@ for r in $(seq 1 "$repeats"); do
     echo "$line,$r" | tee -a "$csv"
   done
 done
-python3 "$here/plot.py" "$csv" "$out"
+# Debian's python3 (python3-matplotlib), not whatever python3 comes first in PATH.
+/usr/bin/python3 "$here/plot.py" "$csv" "$out"
