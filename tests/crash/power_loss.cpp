@@ -524,6 +524,6 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(all.torn_meta_states), static_cast<unsigned long long>(all.duplicates),
               static_cast<unsigned long long>(all.rewritten), static_cast<unsigned long long>(all.lost_unacked),
               static_cast<unsigned long long>(all.failures), secs);
-  if (all.failures) scratch.keep(), std::printf("kept %s\n", scratch.path().c_str());
+  if (all.failures && !opt.flag("self-test-drop-data-sync")) scratch.keep(), std::printf("kept %s\n", scratch.path().c_str());
   return all.failures == 0 ? 0 : 1;
 }
