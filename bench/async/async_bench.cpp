@@ -4,6 +4,7 @@
 //
 //   aspen_async_bench load DIR ENTRIES VALUE_BYTES       build the database (sorted keys, appended)
 //   aspen_async_bench drop DIR                           drop data.mdb from the page cache; print residency
+//   aspen_async_bench ab DIR MODE ROUNDS OPS IN_FLIGHT   warm A/B, sync mmap vs async MODE, one thread (below)
 //   aspen_async_bench run DIR ENGINE N OPS [options]     one measurement, one CSV line on stdout:
 //       engine,n,temperature,ops,seconds,ops_per_s,found,reads,resident_before,cpu_seconds
 //     (cpu_seconds: the process's user + system time during the timed part, all threads: on a shared machine
@@ -18,6 +19,7 @@
 // Every engine opens the environment without read-ahead (MDB_NORDAHEAD; the async pager's descriptor has
 // POSIX_FADV_RANDOM), the setting LMDB recommends for random reads of data larger than memory.
 #include <fcntl.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -260,6 +262,70 @@ Result<Outcome> run_raw(const Options& o) {
   return out;
 }
 
+// A/B on warm data, in one process and on one thread: rounds alternate a burst of synchronous lookups
+// (ReadTxn::get, the mmap path) and a burst of asynchronous ones (co_await Txn::get, `mode`), on the same
+// snapshot (the async Txn's own ReadTxn), so that both see the same machine at the same moments. Prints one
+// CSV line per side: side,mode,in_flight,ops,wall_s,ops_per_s,thread_cpu_s,ops_per_cpu_s.
+double thread_cpu_now() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+int ab(const std::string& dir, const std::string& mode_name, uint64_t rounds, uint64_t per_round, uint64_t in_flight) {
+  const uint64_t entries = entries_of(dir);
+  if (entries == 0) return std::fprintf(stderr, "%s: no database\n", dir.c_str()), 1;
+  const async::ReadMode mode = mode_name == "pool" ? async::ReadMode::kPool
+                               : mode_name == "map" ? async::ReadMode::kMap
+                                                    : async::ReadMode::kHybrid;
+  auto env = Env::open(dir, {.map_size = uint64_t{64} << 30, .flags = kReadOnly | kNoReadahead});
+  if (!env.ok()) return 1;
+  auto ex = async::Executor::open(*env, {.mode = mode, .queue_depth = 256, .pool_pages = 65536});
+  if (!ex.ok()) return 1;
+  auto txn = async::Txn::begin(**ex);
+  if (!txn.ok()) return 1;
+  const Dbi dbi = 1;
+  Tally tally;
+  (*ex)->spawn(scan_all(*txn, dbi, tally));  // warm every path: the map's page tables, the pool, the marks
+  if (!(*ex)->run().ok()) return 1;
+  {
+    auto c = txn->read_txn().cursor(dbi);
+    for (Entry e : *c) tally.checksum += e.value.size();
+  }
+  double wall[2] = {0, 0}, cpu[2] = {0, 0};
+  for (uint64_t r = 0; r < rounds; ++r) {
+    for (int side = 0; side < 2; ++side) {
+      const int which = (r % 2) ? 1 - side : side;  // alternate which side goes first
+      const double c0 = thread_cpu_now();
+      const auto t0 = Clock::now();
+      if (which == 0) {
+        uint64_t state = r * 7919 + 1;
+        for (uint64_t i = 0; i < per_round; ++i) {
+          std::string key = key_of(splitmix(state) % entries);
+          Result<Bytes> v = txn->read_txn().get(dbi, bytes_of(key));
+          if (v.ok() && !v->empty()) {
+            ++tally.found;
+            tally.checksum += static_cast<unsigned char>((*v)[v->size() / 2]) + v->size();
+          }
+        }
+      } else {
+        for (uint64_t k = 0; k < in_flight; ++k)
+          (*ex)->spawn(looker(*txn, dbi, per_round / in_flight, entries, r * 7919 + 1 + k, tally));
+        if (!(*ex)->run().ok()) return 1;
+      }
+      wall[which] += std::chrono::duration<double>(Clock::now() - t0).count();
+      cpu[which] += thread_cpu_now() - c0;
+    }
+  }
+  const uint64_t ops = rounds * per_round;
+  const char* sides[2] = {"sync-mmap", "async"};
+  for (int side = 0; side < 2; ++side)
+    std::printf("%s,%s,%llu,%llu,%.4f,%.0f,%.4f,%.0f\n", sides[side], mode_name.c_str(),
+                static_cast<unsigned long long>(side ? in_flight : 1), static_cast<unsigned long long>(ops), wall[side],
+                static_cast<double>(ops) / wall[side], cpu[side], static_cast<double>(ops) / cpu[side]);
+  return tally.found == 2 * ops ? 0 : (std::fprintf(stderr, "missing keys\n"), 1);
+}
+
 int run(const Options& o) {
   const uint64_t entries = entries_of(o.dir);
   if (entries == 0) return std::fprintf(stderr, "%s: no database (run load first)\n", o.dir.c_str()), 1;
@@ -302,6 +368,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: aspen_async_bench load DIR ENTRIES VALUE_BYTES\n"
                "       aspen_async_bench drop DIR\n"
+               "       aspen_async_bench ab DIR hybrid|pool|map ROUNDS OPS_PER_ROUND IN_FLIGHT\n"
                "       aspen_async_bench run DIR hybrid|pool|map|mmap|lmdb|raw N OPS [--cold|--warm] "
                "[--pool-pages P] [--seed S]\n");
   return 2;
@@ -320,6 +387,9 @@ int main(int argc, char** argv) {
     std::printf("resident %.4f\n", residency(argv[2]));
     return 0;
   }
+  if (cmd == "ab" && argc == 7)
+    return ab(argv[2], argv[3], std::strtoull(argv[4], nullptr, 10), std::strtoull(argv[5], nullptr, 10),
+              std::max<uint64_t>(1, std::strtoull(argv[6], nullptr, 10)));
   if (cmd != "run" || argc < 6) return usage();
   Options o;
   o.dir = argv[2];

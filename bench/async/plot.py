@@ -76,6 +76,25 @@ def main():
                     c = cpu[(t, e, n)][0]
                     f.write(f"| {e} | {n} | {v[0]:.0f} | {v[1]:.0f} | {v[2]:.0f} | {c:.0f} | {v[3]} |\n")
             f.write("\n")
+        ab = defaultdict(list)
+        try:
+            with open(f"{out}/ab.csv") as a:
+                rows = list(csv.DictReader(a))
+        except FileNotFoundError:
+            rows = []
+        for i in range(0, len(rows) - 1, 2):  # sync line, then async line, of one A/B run
+            s, x = rows[i], rows[i + 1]
+            key = (x["mode"], int(x["in_flight"]))
+            ab[key].append((float(x["ops_per_s"]) / float(s["ops_per_s"]),
+                            float(x["ops_per_cpu_s"]) / float(s["ops_per_cpu_s"])))
+        if ab:
+            f.write("| warm A/B: async mode | in flight | async / sync mmap, wall (median) | "
+                    "async / sync mmap, CPU (median) | runs |\n|---|---|---|---|---|\n")
+            for (mode, n), v in sorted(ab.items()):
+                wall = statistics.median(r[0] for r in v)
+                cpu_r = statistics.median(r[1] for r in v)
+                f.write(f"| {mode} | {n} | {wall:.3f} | {cpu_r:.3f} | {len(v)} |\n")
+            f.write("\n")
 
 
 if __name__ == "__main__":

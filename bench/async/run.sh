@@ -6,7 +6,8 @@
 #   REPEATS      runs of each configuration, interleaved; the plot shows the median (default 3)
 # Cold runs: every run is its own process and starts by dropping data.mdb from the page cache
 # (posix_fadvise DONTNEED; nothing maps the file then), so each reads from the device.
-# Warm runs: a 128 MB database, read once through each engine's own path before the timed lookups.
+# Warm runs: a 128 MB database, read once through each engine's own path before the timed lookups; and the
+# warm A/B (ab.csv): sync mmap and async bursts alternating on one thread and one snapshot, in one process.
 set -euo pipefail
 build=${1:-build}
 scratch=${2:-/tmp/aspen-async-bench}
@@ -37,6 +38,14 @@ for r in $(seq 1 "$repeats"); do
   for c in "${warm_configs[@]}"; do
     line=$("$bench" run "$scratch/warm" $c "$warm_ops" --warm --pool-pages 65536 --seed "$r")
     echo "$line,$r" | tee -a "$csv"
+  done
+done
+ab="$out/ab.csv"
+echo "side,mode,in_flight,ops,wall_s,ops_per_s,thread_cpu_s,ops_per_cpu_s,repeat" > "$ab"
+for r in $(seq 1 "$repeats"); do
+  for m in "hybrid 1" "hybrid 32" "pool 1" "map 1"; do
+    set -- $m
+    "$bench" ab "$scratch/warm" "$1" 20 20000 "$2" | sed "s/\$/,$r/" | tee -a "$ab"
   done
 done
 # Debian's python3 (python3-matplotlib), not whatever python3 comes first in PATH.

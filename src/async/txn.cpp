@@ -8,22 +8,39 @@
 #include "async/co_try.hpp"
 #include "async/txn_state.hpp"
 #include "page/page.hpp"
+#include "util/ids.hpp"
 
 namespace aspen::async {
 namespace detail {
 namespace {
 
-// The value of `key` in the tree of `record` (Cursor::set with MDB_SET, then read_item).
+// The value of `key` in the tree of `record` (Cursor::set with MDB_SET, then read_item). The descent is
+// descend() without a path (one coroutine frame less per lookup): only the current page is held, and no
+// page while a read is awaited.
 Task<Result<Value>> lookup(ExecutorImpl& ex, Snapshot snap, format::DbRecord record, const tree::KeyCompare* cmp,
                            Bytes key) {
-  Path path;
+  if (record.root == kInvalidPage) co_return ASPEN_ERROR(code::kNotFound);
   const TreeView view{record.root, record.pad, cmp};
-  ASPEN_CO_TRY(co_await descend(ex, snap, view, &key, path, /*pin_path=*/false));
-  const std::byte* leaf = path.leaf();
+  pager::PageRef leaf_ref;
+  uint64_t pgno = record.root;
+  for (unsigned depth = 0;; ++depth) {
+    if (depth >= Path::kMaxDepth) co_return ASPEN_ERROR(code::kCursorFull);
+    Result<pager::PageRef> got = co_await PageAwait(ex, snap, pgno);
+    ASPEN_CO_TRY(got);
+    leaf_ref = std::move(*got);
+    const std::byte* p = leaf_ref.data();
+    ASPEN_CO_TRY(check_page(p, snap.page_size, record.pad));
+    if (!page::is_branch(p)) break;
+    const unsigned i = branch_index(p, view, &key, snap.page_size);
+    if (i == ~0u) co_return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
+    pgno = page::node_child(page::node(p, i));
+    leaf_ref.reset();
+  }
+  const std::byte* leaf = leaf_ref.data();
+  if (!page::is_leaf(leaf)) co_return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(leaf));
   const page::SearchResult found = page::search(leaf, key, *cmp, record.pad, snap.page_size);
   if (found.corrupt) co_return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(leaf));
   if (!found.exact) co_return ASPEN_ERROR(code::kNotFound);
-  pager::PageRef& leaf_ref = path.pages[path.depth - 1];
   if (page::is_leaf2(leaf)) co_return Value();  // MDB_SET on a LEAF2 page leaves the data untouched: empty
   if (!page::node_sane(leaf, found.index, snap.page_size)) co_return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(leaf));
   const std::byte* n = page::node(leaf, found.index);

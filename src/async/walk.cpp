@@ -14,18 +14,16 @@ Status check_page(const std::byte* p, size_t size, size_t pad) {
   return ok ? ok_status() : Status(ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p)));
 }
 
-namespace {
-
-// The branch index Tree::search follows for `key` (null: the leftmost). UINT_MAX when a probed node is bad.
 unsigned branch_index(const std::byte* p, const TreeView& tree, const Bytes* key, size_t page_size) {
-  if (!key) return 0;
   const unsigned n = page::num_keys(p);
-  page::SearchResult found = page::search(p, *key, *tree.cmp, tree.pad, page_size);
-  if (found.corrupt) return ~0u;
-  return found.index >= n ? n - 1 : (found.exact ? found.index : found.index - 1);
+  unsigned i = 0;
+  if (key) {
+    page::SearchResult found = page::search(p, *key, *tree.cmp, tree.pad, page_size);
+    if (found.corrupt) return ~0u;
+    i = found.index >= n ? n - 1 : (found.exact ? found.index : found.index - 1);
+  }
+  return page::node_sane(p, i, page_size) ? i : ~0u;
 }
-
-}  // namespace
 
 Task<Status> descend(ExecutorImpl& ex, const Snapshot& snap, const TreeView& tree, const Bytes* key, Path& path,
                      bool pin_path) {
@@ -42,7 +40,7 @@ Task<Status> descend(ExecutorImpl& ex, const Snapshot& snap, const TreeView& tre
     path.index[path.depth++] = 0;
     if (!page::is_branch(p)) break;
     const unsigned i = branch_index(p, tree, key, snap.page_size);
-    if (i == ~0u || !page::node_sane(p, i, snap.page_size)) co_return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
+    if (i == ~0u) co_return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
     path.index[path.depth - 1] = static_cast<uint16_t>(i);
     pgno = page::node_child(page::node(p, i));
     if (!pin_path) path.pages[path.depth - 1].reset();

@@ -56,6 +56,10 @@ struct SubPosition {
 // Tree::check_page for a page of `size` bytes whose LEAF2 keys are `pad` bytes.
 Status check_page(const std::byte* page, size_t size, size_t pad);
 
+// The index Tree::search follows on branch page `p` for `key` (null: the leftmost), its node checked with
+// node_sane; ~0u when a probed node or that one lies outside the page.
+unsigned branch_index(const std::byte* p, const TreeView& tree, const Bytes* key, size_t page_size);
+
 // Fills `path` from the root to the leaf that holds `*key`, or to the leftmost leaf when key is null
 // (Tree::search, kKey / kFirst). MDB_NOTFOUND for an empty tree. Without `pin_path` only the leaf stays
 // pinned, and no page at all while the walk waits for a read (a point lookup needs no path back up).

@@ -15,6 +15,8 @@ constexpr uint64_t kHybridKey = 0;  // kHybrid frames are scratch buffers, the s
 constexpr size_t kReapBatch = 64;
 constexpr uint64_t kProbeWindow = 64;     // pages per mincore probe (aligned)
 constexpr uint32_t kClockInterval = 256;  // fetches between two readings of the clock (kHybrid)
+constexpr int kMaxProbeScore = 16;
+constexpr uint32_t kProbeSample = 16;
 
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -140,10 +142,17 @@ Result<bool> UringPager::fetch_hybrid(const PageRequest& request, PageRef* out, 
     f->waiters = waiter;
     return false;
   }
-  if (probe(request)) {
-    ++stats_.hits;
-    *out = PageRef(in_map, nullptr);
-    return true;
+  // Probe while probes pay off; when unmarked pages have mostly been cold lately, read at once (a read of a
+  // page that is resident after all completes inside the submit, for about the cost of the probe), probing
+  // one request in kProbeSample to notice the data warming up.
+  if (probe_score_ > 0 || ++probes_skipped_ % kProbeSample == 0) {
+    const bool resident = probe(request);
+    probe_score_ = resident ? std::min(probe_score_ + 2, kMaxProbeScore) : std::max(probe_score_ - 1, 0);
+    if (resident) {
+      ++stats_.hits;
+      *out = PageRef(in_map, nullptr);
+      return true;
+    }
   }
   return read_into_new_frame(request, kHybridKey, !f, waiter);
 }

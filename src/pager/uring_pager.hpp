@@ -10,7 +10,9 @@
 //            whole aligned window of kProbeWindow pages around it, so that warm data costs one system call
 //            per window and not per page); a cold page is read through the queue into a scratch buffer, which
 //            brings it into the page cache: the requests that waited for it use that buffer (pinned, freed
-//            with their last PageRef; a fault to map the page is saved), later ones use the map. Marks expire after one to two residency epochs of
+//            with their last PageRef; a fault to map the page is saved), later ones use the map. When probes
+//            keep finding cold pages, unmarked pages are read without probing (one request in 16 still
+//            probes, to notice the data warming up). Marks expire after one to two residency epochs of
 //            `residency_ms`, so that a page the kernel has evicted since is probed again; until then an
 //            evicted page costs one synchronous fault (correct, only slower).
 // Reads go through a private read-only descriptor of the data file with read-ahead off (a cold random read
@@ -100,6 +102,8 @@ class UringPager final : public Pager {
   std::vector<Waiter*> waking_;    // those being woken (a woken waiter may start reads that add to wake_)
   std::vector<uint8_t> marks_;     // kHybrid: epoch at which each page was last seen resident (0 = never)
   std::vector<unsigned char> probe_vec_;  // mincore's answer
+  int probe_score_ = 16;                  // recent probes' success: +2 resident, -1 cold (0..16)
+  uint32_t probes_skipped_ = 0;
   uint8_t epoch_ = 1;
   uint32_t until_clock_check_ = 0;   // fetches before the clock is read again
   int64_t epoch_end_ns_ = 0;         // when the current epoch ends (steady clock)
