@@ -229,7 +229,7 @@ reopen_phase() { # seed, seed dir
   return $status
 }
 dupsort_arg() { [ "$dupsort" = 1 ] && echo " --dupsort"; }
-export -f run_driver probe_args replay_command check_probes check_library compare_traces run_seed \
+export -f page_shapes run_driver probe_args replay_command check_probes check_library compare_traces run_seed \
   run_seed_phases reopen reopen_phase dupsort_arg
 
 start=$(date +%s)
