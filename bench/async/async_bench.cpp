@@ -30,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,7 +55,7 @@ uint64_t splitmix(uint64_t& state) {
 struct Options {
   std::string dir, engine;
   uint64_t n = 1, ops = 10000, seed = 1, pool_pages = 65536;
-  bool cold = false, warm = false;
+  bool cold = false, warm = false, direct = false;
 };
 
 double cpu_now() {
@@ -236,11 +237,19 @@ Result<Outcome> run_raw(const Options& o) {
   int fd = ::open(data_path(o.dir).c_str(), O_RDONLY);
   struct stat st{};
   if (fd < 0 || ::fstat(fd, &st) != 0) return ASPEN_ERROR(errno);
-  ASPEN_ASSIGN(int rfd, os::open_for_random_reads(fd));
+  int rfd = -1;
+  if (o.direct) {
+    rfd = ::open(data_path(o.dir).c_str(), O_RDONLY | O_DIRECT);
+    if (rfd < 0) return ASPEN_ERROR(errno);
+  } else {
+    ASPEN_ASSIGN(rfd, os::open_for_random_reads(fd));
+  }
   ::close(fd);
   const uint64_t pages = static_cast<uint64_t>(st.st_size) / 4096;
   ASPEN_ASSIGN(auto q, os::ReadQueue::open({static_cast<unsigned>(o.n), os::ReadBackend::kUring, 1}));
-  std::vector<std::byte> buffers(o.n * 4096);
+  void* mem = std::aligned_alloc(4096, o.n * 4096);
+  std::unique_ptr<void, decltype(&std::free)> hold(mem, &std::free);
+  auto* buffers = static_cast<std::byte*>(mem);
   uint64_t state = o.seed, issued = 0, done = 0;
   os::ReadCompletion batch[64];
   const double cpu_start = cpu_now();
@@ -248,7 +257,7 @@ Result<Outcome> run_raw(const Options& o) {
   while (done < o.ops) {
     while (issued < o.ops && !q->full()) {
       const uint64_t slot = issued % o.n;
-      ASPEN_TRY(q->queue_read(rfd, buffers.data() + slot * 4096, 4096, (splitmix(state) % pages) * 4096, slot));
+      ASPEN_TRY(q->queue_read(rfd, buffers + slot * 4096, 4096, (splitmix(state) % pages) * 4096, slot));
       ++issued;
     }
     ASPEN_TRY(q->submit(true));
@@ -400,6 +409,7 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--cold") o.cold = true;
     else if (a == "--warm") o.warm = true;
+    else if (a == "--direct") o.direct = true;
     else if (a == "--pool-pages" && i + 1 < argc) o.pool_pages = std::strtoull(argv[++i], nullptr, 10);
     else if (a == "--seed" && i + 1 < argc) o.seed = std::strtoull(argv[++i], nullptr, 10);
     else return usage();

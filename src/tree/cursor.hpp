@@ -59,9 +59,10 @@ class Cursor {
   Status del(unsigned flags);
   // mdb_cursor_count.
   Status count(size_t* out);
-  // mdb_cursor_put with MDB_MULTIPLE: `count` fixed-size values packed in `values`; `*count` comes back as
-  // the number stored.
-  Status put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags);
+  // mdb_cursor_put with MDB_MULTIPLE: `count` fixed-size values packed in `values` (a count of 0 stores
+  // one, as LMDB does); `*count` comes back as the number stored. See cursor_write.cpp.
+  Status put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags,
+                      Bytes* existing = nullptr);
 
   bool initialized() const { return initialized_; }
   bool at_end() const { return eof_; }

@@ -258,7 +258,10 @@ Status Cursor::del_dup(unsigned flags, bool* done) {
       *done = true;
       return ok_status();
     }
+    // The last duplicate went with the sub-tree's last page: the record in the node still names the pages
+    // the delete just freed, so there is nothing left to drop (dropping them again freed them twice).
     clear_sub();
+    return ok_status();
   }
   node = page::node(p, stack_.top_index());
   if (page::node_flags(node) & format::kNodeSubData) ASPEN_TRY(drop_sub_tree(node));

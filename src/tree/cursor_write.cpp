@@ -200,14 +200,29 @@ Status Cursor::put(Bytes key, Bytes* data, unsigned flags) {
   return ok_status();
 }
 
-Status Cursor::put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags) {
+// MDB_MULTIPLE as LMDB runs it: the key is looked up once, for the first value, so MDB_NOOVERWRITE and
+// MDB_APPEND apply to that one only (later values go to the key the first one reached); MDB_NODUPDATA and
+// MDB_APPENDDUP apply to every value. A count of 0 stores the first value all the same (LMDB's loop tests
+// the count after storing). On MDB_KEYEXIST from MDB_NOOVERWRITE, `*existing` (if given) is the key's first
+// value, as LMDB returns it in data[0]. The later values do not look the key up again in LMDB, so they leave
+// the cursor's eof flag as the first put left it (a put of a new key keeps a stale eof from MDB_LAST).
+Status Cursor::put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags,
+                            Bytes* existing) {
   if (!(db_->flags & format::kDbDupFixed)) return ASPEN_ERROR(code::kIncompatible);
-  const size_t wanted = *count;
+  const size_t wanted = *count > 0 ? *count : 1;
   *count = 0;
   if (value_size == 0 || values.size() < wanted * value_size) return ASPEN_ERROR(EINVAL);
+  flags &= ~put_flag::kMultiple;
+  bool eof_after_first = false;
   for (size_t i = 0; i < wanted; ++i) {
     Bytes value = values.subspan(i * value_size, value_size);
-    ASPEN_TRY(put(key, &value, flags & ~put_flag::kMultiple));
+    Status st = put(key, &value, i == 0 ? flags : flags & ~(put_flag::kNoOverwrite | put_flag::kAppend));
+    if (i == 0) eof_after_first = eof_;
+    else eof_ = eof_after_first;
+    if (!st.ok()) {
+      if (existing && i == 0 && st.code() == code::kKeyExist && (flags & put_flag::kNoOverwrite)) *existing = value;
+      return st;
+    }
     *count = i + 1;
   }
   return ok_status();

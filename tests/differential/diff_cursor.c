@@ -59,6 +59,8 @@ int cursor_get(Driver *d, const Db *db, MDB_cursor *c, MDB_cursor_op op, Key *in
     *out_key = k;
   if (out_data != NULL)
     *out_data = v;
+  if (rc == 0 && (op == MDB_FIRST_DUP || op == MDB_LAST_DUP))
+    dup_clear_eof(d, db, c);
   return rc;
 }
 
@@ -226,6 +228,8 @@ static void cursor_step(Driver *d, Db *db, MDB_cursor *c, MDB_txn *txn, int writ
     cursor_move(d, db, c);
   else if (r < 660)
     cursor_walk(d, db, c);
+  else if (r < 690 && is_dup_db(db))
+    dup_cursor_step(d, db, c, writable); /* the odd operations are for plain databases */
   else if (r < 690)
     cursor_odd(d, db, c);
   else if (r < 700)

@@ -233,6 +233,7 @@ void dup_cursor_del(Driver *d, Db *db, MDB_cursor *c);
 void note_position(Driver *d, const Db *db, MDB_cursor *c, MDB_cursor_op op, int rc);
 MDB_cursor_op dup_safe_op(Driver *d, const Db *db, MDB_cursor *c, MDB_cursor_op op);
 int dup_reposition(Driver *d, const Db *db, MDB_cursor *c);
+void dup_clear_eof(Driver *d, const Db *db, MDB_cursor *c);
 
 /* diff_txn.c */
 void step(Driver *d);

@@ -54,7 +54,7 @@ static MDB_val value_val(Value *v) {
 
 /* ---- cursor states the driver keeps away from ---------------------------------------------------------
  *
- * Three cursor states have no defined answer in liblmdb 0.9.24 for a DUPSORT database; the driver never
+ * Four cursor states have no defined answer in liblmdb 0.9.24 for a DUPSORT database; the driver never
  * asks a question in them, and lists them in known_differences.txt ("avoided" entries):
  *   - lost-cursor: after a failed SET, SET_KEY, SET_RANGE, GET_BOTH or GET_BOTH_RANGE liblmdb leaves the
  *     stack at the insertion point (possibly one past the last node) and the sub-cursor stale; a following
@@ -67,6 +67,11 @@ static MDB_val value_val(Value *v) {
  *     the guard is in the 0.9.28 and later sources), following a stale pointer in the page's free space.
  *     Done right this is the last item, so for a CURSOR_UNSET cursor the driver issues MDB_LAST
  *     (dup_safe_op).
+ *   - first-dup-eof (ITS#9723 "clear C_EOF on cursor with MDB_FIRST_DUP", 0.9.30): 0.9.24's FIRST_DUP
+ *     and LAST_DUP leave the cursor's end-of-data flag set (after MDB_LAST, say), so a following NEXT or
+ *     NEXT_DUP answers MDB_NOTFOUND on the last node of a page although duplicates follow. After every
+ *     successful FIRST_DUP or LAST_DUP the driver puts the cursor on the same item again with GET_BOTH,
+ *     which clears the flag in every version (dup_clear_eof): the later releases' state.
  *   - after-delete (ITS#9376 "fix repeated DUPSORT cursor deletes", 0.9.27, refixed by ITS#9461 in
  *     0.9.29): after mdb_cursor_del 0.9.24 may leave the cursor and its sub-cursor on a stale or garbage
  *     node (past the end when the last item of a page went), so even GET_CURRENT may answer another key
@@ -157,6 +162,22 @@ int dup_delete(Driver *d, const Db *db, MDB_cursor *c, unsigned flags, const cha
   if (rc == 0 && captured)
     reposition_after_delete(d, db, c, &key, &value, flags);
   return rc;
+}
+
+/* FIRST_DUP and LAST_DUP do not return the key of a key with duplicates: GET_CURRENT names the item. */
+void dup_clear_eof(Driver *d, const Db *db, MDB_cursor *c) {
+  MDB_val k, v;
+  if (!is_dup_db(db) || cursor_get(d, db, c, MDB_GET_CURRENT, NULL, NULL, &k, &v) != 0 || k.mv_size == 0 ||
+      k.mv_size > kMaxKeySize || v.mv_size > kMaxKeySize)
+    return;
+  Key key;
+  Value value;
+  key.len = k.mv_size;
+  memcpy(key.bytes, k.mv_data, key.len);
+  value.len = v.mv_size;
+  memcpy(value.bytes, v.mv_data, value.len);
+  MDB_val vv = value_val(&value);
+  cursor_get(d, db, c, MDB_GET_BOTH, &key, &vv, NULL, NULL);
 }
 
 /* If `c` is lost: a traced FIRST or LAST instead of the step the caller was about to take; returns 1. */
@@ -375,6 +396,17 @@ static void traced_count(Driver *d, const Db *db, MDB_cursor *c, size_t *out) {
     *out = rc == 0 ? count : 0;
 }
 
+/* "multiple-single" in known_differences.txt: when a cursor moves from a key with duplicates to a key with
+ * one value (NEXT, NEXT_NODUP, PREV, SET...), liblmdb (every 0.9 release) leaves the sub-cursor on the
+ * previous key's duplicates, and GET_MULTIPLE / PREV_MULTIPLE then return a block of that other key (or
+ * of a page since freed). Aspen answers as for a key without duplicates (no block). The driver asks for
+ * blocks only where the key has two or more values (a traced mdb_cursor_count first). */
+static int multiple_ok(Driver *d, const Db *db, MDB_cursor *c) {
+  size_t count = 0;
+  traced_count(d, db, c, &count);
+  return count >= 2;
+}
+
 /* A value near `v` for GET_BOTH_RANGE: the same, cut, grown or bumped (same size for fixed sizes). */
 static MDB_val nudge_value(Driver *d, const Db *db, const MDB_val *v) {
   Value *out = &d->dup_value;
@@ -422,6 +454,8 @@ static void dup_move(Driver *d, Db *db, MDB_cursor *c) {
     dup_get_both(d, db, c, op);
     return;
   }
+  if ((op == MDB_GET_MULTIPLE || op == MDB_PREV_MULTIPLE) && is_fixed(db) && !multiple_ok(d, db, c))
+    return;
   Key key;
   int needs_key = op == MDB_SET || op == MDB_SET_KEY || op == MDB_SET_RANGE;
   if (needs_key)
@@ -445,12 +479,16 @@ static void dup_walk(Driver *d, Db *db, MDB_cursor *c) {
   size_t w = rng_below(&d->rng, sizeof kWalks / sizeof kWalks[0]);
   unsigned long limit = rng_chance(&d->rng, 100) ? 1000000ul : (unsigned long)rng_range(&d->rng, 1, 40);
   MDB_cursor_op op = kWalks[w][0];
+  if ((op == MDB_GET_MULTIPLE || kWalks[w][1] == MDB_PREV_MULTIPLE) && is_fixed(db) && !multiple_ok(d, db, c))
+    return; /* "multiple-single", see multiple_ok */
   MDB_val k = {0, NULL}, v = {0, NULL};
   uint64_t h = fnv64(NULL, 0);
   unsigned long n = 0;
   int rc;
   while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
     note_position(d, db, c, op, rc);
+    if (n == 0 && (op == MDB_FIRST_DUP || op == MDB_LAST_DUP))
+      dup_clear_eof(d, db, c); /* ITS#9723, see above */
     if (is_multiple(op))
       h = fnv64_mix(fnv64_mix(h, &v.mv_size, sizeof v.mv_size), v.mv_data, v.mv_size);
     else
@@ -604,7 +642,7 @@ void dup_cursor_del(Driver *d, Db *db, MDB_cursor *c) {
     return;
   if (then == sizeof kThen / sizeof kThen[0])
     traced_count(d, db, c, NULL);
-  else
+  else if (kThen[then] != MDB_GET_MULTIPLE || !is_fixed(db) || multiple_ok(d, db, c))
     cursor_get(d, db, c, kThen[then], NULL, NULL, NULL, NULL);
 }
 
@@ -944,6 +982,9 @@ static void dump_blocks(Driver *d, MDB_cursor *c, const Db *view) {
   unsigned long blocks = 0, keys = 0;
   int rc;
   for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP), keys++) {
+    size_t count = 0;
+    if (mdb_cursor_count(c, &count) != 0 || count < 2)
+      continue; /* "multiple-single", see multiple_ok */
     int rc2 = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE);
     for (; rc2 == 0; rc2 = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE), blocks++)
       h = hash_block(h, &v);
