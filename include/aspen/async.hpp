@@ -21,8 +21,8 @@
 //   kHybrid  resident pages zero-copy from the map; cold pages are read through io_uring, which brings them
 //            into the page cache: the lookups that waited for such a read use its buffer, later ones the map.
 //            Values point into the map, or into a read buffer they pin.
-//   kPool    every page is read through io_uring into the executor's buffer pool (CLOCK eviction). Values
-//            point into pool frames they pin. Independent of the page cache.
+//   kPool    every page is read through io_uring into the executor's buffer pool (CLOCK eviction), with
+//            O_DIRECT by default (no second copy in the page cache). Values point into pool frames they pin.
 //   kMap     the map alone (cold pages fault synchronously): the coroutine API over the synchronous engine's
 //            page access, for comparison.
 // I/O backends (ExecutorOptions::backend): io_uring when the kernel allows it (kAuto), else a pread thread
@@ -190,6 +190,7 @@ struct ExecutorOptions {
   size_t pool_pages = 16384;      // kPool: the buffer pool (64 MiB of 4 KiB pages); kHybrid: cold reads at once
   unsigned io_threads = 4;        // workers of the kThreads backend
   uint32_t residency_ms = 200;    // kHybrid: a page seen resident is trusted for one to two such periods
+  bool direct_io = true;          // kPool: read with O_DIRECT where the file system allows (no page-cache copy)
 };
 
 struct ExecutorStats {

@@ -407,10 +407,13 @@ Status residency(const void* addr, size_t len, unsigned char* vec) {
   return ok_status();
 }
 
-Result<int> open_for_random_reads(int fd) {
+Result<int> open_for_random_reads(int fd, bool direct, bool* is_direct) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  int copy = io().open(path, O_RDONLY | O_CLOEXEC, 0);
+  int copy = direct ? io().open(path, O_RDONLY | O_CLOEXEC | O_DIRECT, 0) : -1;
+  if (is_direct) *is_direct = copy >= 0;
+  if (copy >= 0) return copy;  // no read-ahead to turn off: nothing goes through the page cache
+  copy = io().open(path, O_RDONLY | O_CLOEXEC, 0);
   if (copy < 0) return ASPEN_ERROR(errno);
   (void)::posix_fadvise(copy, 0, 0, POSIX_FADV_RANDOM);  // advice only: a refusal changes nothing we rely on
   return copy;

@@ -86,9 +86,11 @@ Result<bool> resident(const void* addr, size_t len);
 Status residency(const void* addr, size_t len, unsigned char* vec);
 // A new read-only descriptor of the file `fd` refers to (through /proc/self/fd), with its own file position
 // and read-ahead state set to random access (POSIX_FADV_RANDOM): a cold 4 KiB read then brings in 4 KiB, not
-// a read-ahead window. The caller closes it. The file must carry no fcntl locks of this process that
-// closing it would drop (data.mdb carries none; lock.mdb does).
-Result<int> open_for_random_reads(int fd);
+// a read-ahead window. With `direct`, the descriptor bypasses the page cache (O_DIRECT: reads must then be
+// aligned to the file system's block size, in buffers so aligned) when the file system allows it, and is a
+// plain one otherwise; `*is_direct` says which. The caller closes it. The file must carry no fcntl locks of
+// this process that closing it would drop (data.mdb carries none; lock.mdb does).
+Result<int> open_for_random_reads(int fd, bool direct = false, bool* is_direct = nullptr);
 void close_fd(int fd);
 
 }  // namespace aspen::os

@@ -28,12 +28,15 @@ int64_t now_ns() {
 Result<std::unique_ptr<UringPager>> UringPager::open(int fd, size_t page_size, const std::byte* map,
                                                      const UringPagerOptions& options) {
   if (options.mode == PagerMode::kHybrid && !map) return ASPEN_ERROR(EINVAL);
-  ASPEN_ASSIGN(int own_fd, os::open_for_random_reads(fd));
+  const bool want_direct = options.mode == PagerMode::kPool && options.direct_io && page_size % 4096 == 0;
+  bool direct = false;
+  ASPEN_ASSIGN(int own_fd, os::open_for_random_reads(fd, want_direct, &direct));
   std::unique_ptr<UringPager> pager(new (std::nothrow) UringPager(own_fd, page_size, map, options));
   if (!pager) {
     os::close_fd(own_fd);
     return ASPEN_ERROR(ENOMEM);
   }
+  pager->direct_ = direct;
   ASPEN_ASSIGN(pager->pool_, BufferPool::create(page_size, options.pool_pages));
   ASPEN_ASSIGN(pager->queue_, os::ReadQueue::open(options.queue));
   return pager;

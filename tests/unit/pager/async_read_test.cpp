@@ -188,10 +188,12 @@ struct Config {
   ReadMode mode;
   IoBackend backend;
   size_t pool_pages;
+  bool direct_io = true;
 };
 
 std::string name_of(const Config& c) {
-  return std::string(mode_name(c.mode)) + "/" + backend_name(c.backend) + "/" + std::to_string(c.pool_pages);
+  return std::string(mode_name(c.mode)) + "/" + backend_name(c.backend) + "/" + std::to_string(c.pool_pages) +
+         (c.direct_io ? "" : "/buffered");
 }
 
 // Runs every check of `f`'s data on `ex` within one async Txn.
@@ -219,11 +221,13 @@ TEST(AsyncRead, SameAnswersAsSyncInEveryModeAndBackend) {
       {ReadMode::kPool, IoBackend::kAuto, 48},  // a pool far smaller than the data: constant eviction
       {ReadMode::kMap, IoBackend::kAuto, 0},      {ReadMode::kPool, IoBackend::kThreads, 256},
       {ReadMode::kHybrid, IoBackend::kSync, 256}, {ReadMode::kPool, IoBackend::kSync, 64},
+      {ReadMode::kPool, IoBackend::kAuto, 256, /*direct_io=*/false},  // through the page cache
   };
   for (const Config& c : configs) {
     SCOPED_TRACE(name_of(c));
     auto ex = Executor::open(f.env, {.mode = c.mode, .backend = c.backend, .queue_depth = 32,
-                                     .pool_pages = c.pool_pages ? c.pool_pages : 1, .io_threads = 2});
+                                     .pool_pages = c.pool_pages ? c.pool_pages : 1, .io_threads = 2,
+                                     .direct_io = c.direct_io});
     ASSERT_TRUE(ex.ok());
     check_everything(f, **ex, 48);
     if (c.mode == ReadMode::kPool) {
