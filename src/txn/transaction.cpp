@@ -52,9 +52,9 @@ Result<std::unique_ptr<Transaction>> Transaction::begin(EnvHost& host, Transacti
   } else if (!read_only && env_read_only) {
     return ASPEN_ERROR(EACCES);
   }
-  std::unique_ptr<Transaction> txn(new (std::nothrow) Transaction(host, parent, read_only));
-  if (!txn) return ASPEN_ERROR(ENOMEM);
+  std::unique_ptr<Transaction> txn;
   try {
+    txn.reset(new Transaction(host, parent, read_only));  // its members allocate too (the dirty map)
     if (parent) {
       txn->start_nested();
     } else if (read_only) {
