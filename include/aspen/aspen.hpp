@@ -278,9 +278,11 @@ class CursorRef {
   Status put(Bytes key, Bytes value, unsigned flags = 0) { return put(key, &value, flags); }
   Status del(unsigned flags = 0);
   Result<size_t> count();
-  // MDB_MULTIPLE (DUPFIXED): stores `*count` values of `value_size` bytes packed in `values`; `*count` comes
-  // back as the number stored.
-  Status put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags = 0);
+  // MDB_MULTIPLE (DUPFIXED): stores `*count` values of `value_size` bytes packed in `values` (a count of 0
+  // stores one, as LMDB does); `*count` comes back as the number stored. On kKeyExist with kNoOverwrite,
+  // `*existing` (when given) is the key's first value, as mdb_cursor_put answers it.
+  Status put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags = 0,
+                      Bytes* existing = nullptr);
 
   // Range-for over the values of one key of a DUPSORT database, in order:
   //   for (Bytes value : cursor.values_of(key)) ...

@@ -13,15 +13,21 @@ using namespace aspen::abi;
 namespace {
 
 // MDB_MULTIPLE (DUPFIXED): data[0] = {element size, first element}, data[1].mv_size = element count, the
-// elements packed. Answers in data[1].mv_size how many were stored and, as LMDB does, leaves data[0].mv_data on
-// the last element tried.
+// elements packed (a count of 0 stores one element, as LMDB does). Answers in data[1].mv_size how many were
+// stored and, as LMDB does, leaves data[0].mv_data on the last element tried; on MDB_KEYEXIST with
+// MDB_NOOVERWRITE, data[0] is the key's existing first value instead.
 int put_multiple(txn::DbCursor* cursor, MDB_val* key, MDB_val* data, unsigned flags) {
   const size_t wanted = data[1].mv_size, size = data[0].mv_size;
   data[1].mv_size = 0;
   size_t stored = wanted;
-  Bytes values{static_cast<const std::byte*>(data[0].mv_data), wanted * size};
-  Status st = CursorRef(cursor).put_multiple(bytes_of(*key), values, size, &stored, flags & ~MDB_MULTIPLE);
+  Bytes values{static_cast<const std::byte*>(data[0].mv_data), (wanted ? wanted : 1) * size};
+  Bytes existing;
+  Status st = CursorRef(cursor).put_multiple(bytes_of(*key), values, size, &stored, flags & ~MDB_MULTIPLE, &existing);
   if (!st.ok() && stored == wanted) stored = 0;  // refused before the first element
+  if (st.code() == MDB_KEYEXIST && (flags & MDB_NOOVERWRITE) && stored == 0 && existing.data()) {
+    data[0] = val_of(existing);
+    return st.code();
+  }
   data[1].mv_size = stored;
   const size_t tried = stored < wanted ? stored : (wanted ? wanted - 1 : 0);
   data[0].mv_data = static_cast<char*>(data[0].mv_data) + tried * size;

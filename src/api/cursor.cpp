@@ -46,9 +46,10 @@ Result<size_t> CursorRef::count() {
   return n;
 }
 
-Status CursorRef::put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags) {
+Status CursorRef::put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags,
+                               Bytes* existing) {
   if (!impl_ || !count) return ASPEN_ERROR(EINVAL);
-  return impl_->put_multiple(key, values, value_size, count, flags);
+  return impl_->put_multiple(key, values, value_size, count, flags, existing);
 }
 
 CursorRef::ValueRange CursorRef::values_of(Bytes key) { return ValueRange(this, key); }

@@ -69,13 +69,14 @@ Status DbCursor::put(Bytes key, Bytes* data, unsigned flags) {
   return st;
 }
 
-Status DbCursor::put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags) {
+Status DbCursor::put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags,
+                              Bytes* existing) {
   if (!txn_) return ASPEN_ERROR(EINVAL);
   if (!(cursor_->db().flags & format::kDbDupFixed)) return ASPEN_ERROR(code::kIncompatible);
   ASPEN_TRY(txn_->check_writable());
   ASPEN_TRY(txn_->before_write(dbi_, this));
   const uint64_t mark = txn_->write_mark();
-  Status st = txn_->guarded([&] { return cursor_->put_multiple(key, values, value_size, count, flags); });
+  Status st = txn_->guarded([&] { return cursor_->put_multiple(key, values, value_size, count, flags, existing); });
   txn_->after_write(dbi_, mark);
   if (!harmless(st.code())) txn_->fail();
   return st;

@@ -24,7 +24,9 @@ class DbCursor {
   Status get(tree::CursorOp op, Bytes* key, Bytes* data);
   Status put(Bytes key, Bytes* data, unsigned flags);
   Status del(unsigned flags);
-  Status put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags);
+  // MDB_MULTIPLE; on MDB_KEYEXIST with MDB_NOOVERWRITE, `*existing` (when given) is the key's first value.
+  Status put_multiple(Bytes key, Bytes values, size_t value_size, size_t* count, unsigned flags,
+                      Bytes* existing = nullptr);
   Status count(size_t* out);
   // Rebinds a read-only cursor to another read transaction (mdb_cursor_renew).
   Status renew(Transaction& txn);

@@ -143,7 +143,9 @@ int traced_put(Driver *d, const Db *db, MDB_txn *txn, MDB_cursor *cursor, Key *k
     if (data.mv_size == value.mv_size && value.mv_size > 0)
       memcpy(data.mv_data, value.mv_data, value.mv_size);
   }
-  if (rc == MDB_KEYEXIST)
+  if (rc == MDB_KEYEXIST && is_subdb_record(db, &k, &data))
+    trace_value(d, db, &k, &data); /* a database's record: its page numbers are layout (a P line) */
+  else if (rc == MDB_KEYEXIST)
     trace_bytes(&d->trace, "old", data.mv_data, data.mv_size);
   trace_end(&d->trace);
   note_rc(d, rc);
