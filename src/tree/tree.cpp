@@ -7,10 +7,17 @@ namespace aspen::tree {
 
 using format::kPageHeaderSize;
 
+// LEAF2 pages are checked by their keys alone: LMDB counts each key as 2 bytes of lower and ksize-2 of
+// upper, so with 1-byte keys (DUPFIXED values of one byte) upper, and then lower, pass the page end.
 Status Tree::check_page(const std::byte* p) const {
   const size_t size = page_bytes();
-  bool ok = page::header_sane(p, size) && (page::is_leaf(p) || page::is_branch(p));
-  if (ok && page::is_leaf2(p)) ok = page::leaf2_sane(p, leaf2_key_size(), size);
+  bool ok;
+  if (page::is_leaf2(p)) {
+    const unsigned lo = page::lower(p);
+    ok = page::is_leaf(p) && lo >= format::kPageHeaderSize && !(lo & 1) && page::leaf2_sane(p, leaf2_key_size(), size);
+  } else {
+    ok = page::header_sane(p, size) && (page::is_leaf(p) || page::is_branch(p));
+  }
   if (ok && page::is_branch(p)) ok = page::num_keys(p) > 0;
   return ok ? ok_status() : Status(ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p)));
 }
