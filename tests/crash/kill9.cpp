@@ -125,8 +125,10 @@ class KillLoop {
     ::close(fds[1]);
     const bool early = rng_() % 20 == 0;  // kill while it opens, before READY
     std::vector<Msg> msgs;
-    std::string problem = early ? run_until(fds[0], rng_() % 3000, &msgs, false)
-                                : run_until(fds[0], rng_() % max_delay_us_, &msgs, true);
+    // Most kills come within --max-delay-us of READY; one in five waits up to five times longer, so that
+    // the writer also gets far into its run of commits now and then.
+    const uint64_t delay = rng_() % 5 == 0 ? rng_() % (5 * max_delay_us_) : rng_() % max_delay_us_;
+    std::string problem = early ? run_until(fds[0], rng_() % 3000, &msgs, false) : run_until(fds[0], delay, &msgs, true);
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
