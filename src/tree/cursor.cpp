@@ -393,7 +393,10 @@ Status Cursor::restore_position() {
   clear_sub();
   Status st = tree().search(stack_, key, SearchMode::kKey, false);
   if (!st.ok()) {
+    // The tree was emptied under us: as LMDB's rebalance does to other cursors, only "initialized" goes.
     reset();
+    eof_ = saved_.eof;
+    deleted_ = saved_.deleted;
     return st.code() == code::kNotFound ? ok_status() : st;
   }
   std::byte* p = stack_.top_page();

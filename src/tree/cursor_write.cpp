@@ -230,11 +230,11 @@ Status Cursor::put_multiple(Bytes key, Bytes values, size_t value_size, size_t* 
 
 Status Cursor::position_after_delete(Bytes deleted_key) {
   // Only an empty tree leaves the cursor unpositioned; a rebalance may have emptied or shortened the stack
-  // (a root collapse), which the search below rebuilds.
+  // (a root collapse), which the search below rebuilds. LMDB's rebalance of an emptied root clears only the
+  // initialized flag: eof and deleted stay as they were, and a later put of a first key keeps them.
   if (db_->root == kInvalidPage && !inline_root_) {
     stack_.depth = 0;
     initialized_ = false;
-    eof_ = true;
     return ok_status();
   }
   ASPEN_TRY(tree().search(stack_, deleted_key, SearchMode::kKey, false));

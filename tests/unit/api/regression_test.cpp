@@ -49,6 +49,26 @@ TEST(Regression, CursorDeleteLoopSurvivesRootCollapse) {
   EXPECT_EQ(e->key_string(), "zzz");
 }
 
+// Differential seed 62: a cursor that empties its tree keeps its eof flag as LMDB does (unset here), so after
+// new puts and a delete of the first key, "next" returns the successor instead of MDB_NOTFOUND.
+TEST(Regression, CursorThatEmptiedItsTreeStepsToTheSuccessorLater) {
+  TempEnv t;
+  auto txn = t.env.begin_write();
+  ASSERT_TRUE(txn.ok());
+  auto c = txn->cursor(1);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->get(CursorOp::kNext).code(), code::kNotFound);
+  ASSERT_TRUE(c->put(bytes_of("m"), bytes_of("1")).ok());
+  ASSERT_TRUE(c->del().ok());  // the tree is empty again
+  EXPECT_EQ(c->get(CursorOp::kNext).code(), code::kNotFound);
+  ASSERT_TRUE(c->put(bytes_of("z"), bytes_of("2")).ok());
+  ASSERT_TRUE(c->put(bytes_of("a"), bytes_of("3")).ok());
+  ASSERT_TRUE(c->del().ok());  // deletes "a": the cursor now sits on "z"
+  auto e = c->get(CursorOp::kNext);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->key_string(), "z");
+}
+
 // Threads that exit give their reader slot back (LMDB's TLS destructor).
 TEST(Regression, ExitedThreadsFreeTheirReaderSlots) {
   TempEnv t({.map_size = 8 << 20, .max_readers = 4});
