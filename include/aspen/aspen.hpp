@@ -111,7 +111,8 @@ struct EnvOptions {
   uint32_t reader_lease_lag = 0;
 };
 
-// Beyond LMDB: who holds back page reuse (Env::health, `aspen stat --health`).
+// Beyond LMDB: what operators watch (Env::health, `aspen stat --health`): who holds back page reuse, file and
+// map use, and the size of the last commit.
 struct Health {
   uint64_t last_txnid = 0;        // the newest committed transaction
   uint64_t oldest_txnid = 0;      // the oldest snapshot a reader pins; last_txnid when none
@@ -128,6 +129,11 @@ struct Health {
   bool pages_known = false;       // the free list was read (false e.g. on a thread with a read txn open)
   uint64_t free_pages = 0;        // pages listed in the free list
   uint64_t pages_held_back = 0;   // of those, pages that readers keep from reuse
+  uint64_t page_size = 0;
+  uint64_t pages_used = 0;        // pages of the newest snapshot's file (mdb_stat's "Number of pages used")
+  uint64_t map_size = 0;          // bytes, as EnvInfo::map_size (mdb_stat -e "Map size")
+  bool last_commit_known = false; // the last commit was made by an Aspen writer, which notes its size
+  uint64_t last_commit_pages = 0; // pages that commit wrote
 };
 
 class TxnRef;

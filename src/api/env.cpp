@@ -93,6 +93,11 @@ Result<Health> Env::health() const {
   out.pages_known = h.pages_known;
   out.free_pages = h.free_pages;
   out.pages_held_back = h.pages_held_back;
+  out.page_size = h.page_size;
+  out.pages_used = h.pages_used;
+  out.map_size = h.map_size;
+  out.last_commit_known = h.last_commit_known;
+  out.last_commit_pages = h.last_commit_pages;
   return out;
 }
 

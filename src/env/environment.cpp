@@ -255,6 +255,10 @@ Result<EnvHealth> Environment::health() {
   h.stale_slots = sum.stale;
   h.slots_high_water = sum.high_water;
   h.max_readers = sum.max_readers;
+  h.page_size = geometry_.page_size;
+  h.map_size = map_size();
+  if (Result<format::Meta> meta = newest_meta(); meta.ok()) h.pages_used = meta->last_page + 1;
+  h.last_commit_known = readers_->last_commit_pages(&h.last_commit_pages);
   pages_held_back(&h);
   return h;
 }

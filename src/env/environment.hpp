@@ -92,6 +92,11 @@ struct EnvHealth {
   bool pages_known = false;       // false when the free list could not be read (see health())
   uint64_t free_pages = 0;        // pages listed in FREE_DBI
   uint64_t pages_held_back = 0;   // of those, pages readers keep from reuse (records oldest <= K < last)
+  uint64_t page_size = 0;
+  uint64_t pages_used = 0;        // last_page + 1 of the newest snapshot (mdb_stat's "Number of pages used")
+  uint64_t map_size = 0;          // bytes, as EnvInfo::map_size (mdb_stat -e "Map size")
+  bool last_commit_known = false; // the last commit was noted by an Aspen writer (not by liblmdb)
+  uint64_t last_commit_pages = 0; // pages that commit wrote
 };
 
 class Environment final : public txn::EnvHost {
@@ -136,7 +141,8 @@ class Environment final : public txn::EnvHost {
   Result<int> reader_check();
   void reader_list(const std::function<void(const ReaderInfo&)>& fn) const;
   ReaderTable& readers() { return readers_ ? *readers_ : no_table(); }
-  // Beyond LMDB: reader lag, the oldest reader, slot use and the pages readers hold back. Begins a read
+  // Beyond LMDB: reader lag, the oldest reader, slot use, the pages readers hold back, file and map use and
+  // the size of the last commit. Begins a read
   // transaction of its own to read the free list (pages_known = false when that fails, e.g. MDB_BAD_RSLOT on a
   // thread that has a read transaction open without MDB_NOTLS). EINVAL when not open.
   Result<EnvHealth> health();
@@ -159,7 +165,7 @@ class Environment final : public txn::EnvHost {
   Result<format::Meta> begin_write() override;
   void end_write() override;
   Status reserve_pages(uint64_t page_count) override;
-  Status commit_meta(const format::Meta& meta) override;
+  Status commit_meta(const format::Meta& meta, uint64_t pages_written) override;
   Status sync_data(bool force) override;
   bool poisoned() const override { return poisoned_.load(std::memory_order_acquire) || forked(); }
   std::byte* take_buffer(unsigned pages) override;

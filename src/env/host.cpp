@@ -273,7 +273,7 @@ Status Environment::sync_data(bool force) {
   return st;
 }
 
-Status Environment::commit_meta(const format::Meta& meta) {
+Status Environment::commit_meta(const format::Meta& meta, uint64_t pages_written) {
   if (poisoned()) return ASPEN_ERROR(code::kPanic);
   format::Meta m = meta;
   // LMDB's mdb_env_write_meta: the map size persisted never shrinks below the one recorded in the meta page
@@ -292,6 +292,7 @@ Status Environment::commit_meta(const format::Meta& meta) {
     poisoned_.store(true, std::memory_order_release);
     return st;
   }
+  readers_->note_commit(m.txnid, pages_written);
   readers_->publish_txnid(m.txnid);
   last_meta_ = m;
   previous_snapshot_.store(false, std::memory_order_release);  // the new meta supersedes both old ones

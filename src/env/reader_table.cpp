@@ -129,6 +129,7 @@ Status ReaderTable::initialise_header() {
   h->format = format::kLockFormat;
   atomic_word(h->txnid).store(0, std::memory_order_seq_cst);
   atomic_word(h->num_readers).store(0, std::memory_order_release);
+  atomic_word(h->commit_txnid).store(0, std::memory_order_release);  // a note from a previous session is stale
   return ok_status();
 }
 
@@ -277,6 +278,23 @@ uint64_t ReaderTable::last_txnid() const { return atomic_word(header()->txnid).l
 
 void ReaderTable::publish_txnid(uint64_t txnid) {
   atomic_word(header()->txnid).store(txnid, std::memory_order_seq_cst);
+}
+
+// A seqlock whose sequence is the txnid itself: 0 while the pair is rewritten, so that a reader in another
+// process never takes one commit's page count for another's.
+void ReaderTable::note_commit(uint64_t txnid, uint64_t pages) {
+  LockHeader* h = header();
+  atomic_word(h->commit_txnid).store(0, std::memory_order_seq_cst);
+  atomic_word(h->commit_pages).store(pages, std::memory_order_seq_cst);
+  atomic_word(h->commit_txnid).store(txnid, std::memory_order_seq_cst);
+}
+
+bool ReaderTable::last_commit_pages(uint64_t* pages) const {
+  LockHeader* h = header();
+  const uint64_t last = last_txnid();
+  if (last == 0 || atomic_word(h->commit_txnid).load(std::memory_order_seq_cst) != last) return false;
+  *pages = atomic_word(h->commit_pages).load(std::memory_order_seq_cst);
+  return atomic_word(h->commit_txnid).load(std::memory_order_seq_cst) == last;
 }
 
 uint64_t ReaderTable::oldest_reader(uint64_t upper_bound) const {

@@ -59,7 +59,7 @@
 // of a table the child opened itself on the same file.
 //
 // Thread-safety: acquire_slot, release_slot, set_slot_txnid, pin_latest, pinned, last_txnid, publish_txnid,
-// oldest_reader, check_stale, enable_leases, oust_expired, summarize, list, lock_writer/unlock_writer and the
+// note_commit, last_commit_pages, oldest_reader, check_stale, enable_leases, oust_expired, summarize, list, lock_writer/unlock_writer and the
 // accessors may be called from any thread
 // concurrently. A slot must be used by one thread at a time (its owner). open, share, moving and destruction
 // must not race with anything else on the same object. unlock_writer must run on the thread that locked.
@@ -184,6 +184,12 @@ class ReaderTable {
   uint64_t last_txnid() const;
   // Publishes the txnid of a commit. REQUIRES: the writer mutex is held (or the table is exclusive).
   void publish_txnid(uint64_t txnid);
+  // Beyond LMDB: notes that commit `txnid` wrote `pages` pages, in the header's padding (format/lock_file.hpp).
+  // REQUIRES: the writer mutex is held (or the table is exclusive).
+  void note_commit(uint64_t txnid, uint64_t pages);
+  // The pages written by the last commit, when an Aspen writer noted it: false when the note describes
+  // another commit (a liblmdb writer's, or one being noted right now).
+  bool last_commit_pages(uint64_t* pages) const;
   // min(upper_bound, txnid of every live slot): pages freed by transactions below this are reusable.
   uint64_t oldest_reader(uint64_t upper_bound) const;
 

@@ -7,7 +7,10 @@
 //      8   40 reader mutex (process-shared robust pthread_mutex_t)
 //     48    8 txnid: the last committed transaction (a cache of the newest meta)
 //     56    4 num_readers: high-water mark of used reader slots, never decremented
-//     64   40 writer mutex (process-shared robust pthread_mutex_t), padded to 64 bytes
+//     64   40 writer mutex (process-shared robust pthread_mutex_t)
+//    104    8 (beyond LMDB) commit_txnid: the commit that commit_pages describes, 0 while it is rewritten
+//    112    8 (beyond LMDB) commit_pages: pages that commit wrote (an Aspen writer's note; LMDB leaves it)
+//    120    8 unused, padding to 128
 //    128    - reader slots, 64 bytes each: txnid @0 (~0 when idle), pid @8 (4 bytes, pid_t), tid @16,
 //             and (beyond LMDB) Aspen's reader record @24 in the 40 bytes LMDB never reads or writes
 // File size = 128 + 64 * max_readers (8192 for the default 126 readers).
@@ -29,7 +32,12 @@ struct LockHeader {
   uint32_t num_readers;
   uint32_t unused0;
   alignas(kCacheLine) unsigned char writer_mutex[kPthreadMutexSize];
-  unsigned char unused1[kCacheLine - kPthreadMutexSize];
+  // Beyond LMDB, in the padding of the writer's cache line that LMDB never reads or writes: the size of the
+  // last commit made by an Aspen writer. It describes the last commit only while commit_txnid equals txnid
+  // (a liblmdb writer commits without touching it).
+  uint64_t commit_txnid;
+  uint64_t commit_pages;
+  uint64_t unused1;
 };
 
 // Beyond LMDB: Aspen's record of a reader, in the padding of its slot (LMDB 0.9 pads MDB_reader to a cache line
@@ -71,6 +79,8 @@ static_assert(offsetof(LockHeader, reader_mutex) == 8);
 static_assert(offsetof(LockHeader, txnid) == 48);
 static_assert(offsetof(LockHeader, num_readers) == 56);
 static_assert(offsetof(LockHeader, writer_mutex) == 64);
+static_assert(offsetof(LockHeader, commit_txnid) == 104);
+static_assert(offsetof(LockHeader, commit_pages) == 112);
 static_assert(sizeof(ReaderSlot) == kCacheLine);
 
 // LMDB sizes the file as sizeof(MDB_txninfo) + (maxreaders - 1) * sizeof(MDB_reader), where MDB_txninfo

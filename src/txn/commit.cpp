@@ -82,7 +82,9 @@ Status Transaction::commit_top() {
   meta.dbs[format::kFreeDbi].flags = meta_.dbs[format::kFreeDbi].flags;
   meta.last_page = next_pgno_ - 1;
   meta.txnid = txnid_;
-  ASPEN_TRY(host_->commit_meta(meta));
+  uint64_t pages_written = 0;
+  dirty_.for_each([&](const DirtyMap::Entry& e) { pages_written += e.pages; });
+  ASPEN_TRY(host_->commit_meta(meta, pages_written));
   table.set_count(num_dbs_);
   return ok_status();
 }

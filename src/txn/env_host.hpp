@@ -56,8 +56,9 @@ class EnvHost {
   // Makes pages [0, page_count) addressable, growing the map when allowed; MDB_MAP_FULL otherwise.
   virtual Status reserve_pages(uint64_t page_count) = 0;
   // Durably writes `meta` into meta page txnid % 2 after the data is synced, per the env's sync flags.
+  // `pages_written` is the size of the commit (its dirty pages), kept for health reports.
   // Failure poisons the environment (MDB_PANIC).
-  virtual Status commit_meta(const format::Meta& meta) = 0;
+  virtual Status commit_meta(const format::Meta& meta, uint64_t pages_written) = 0;
   // Syncs the data file (or map) as the env's flags require before a meta write.
   virtual Status sync_data(bool force) = 0;
   // MDB_PANIC once the environment refused further writes after a failed sync or meta write.

@@ -145,6 +145,30 @@ TEST(HealthTest, ReportsLagAgeSlotsAndHeldBackPages) {
   EXPECT_EQ(after->pages_held_back, 0u);
 }
 
+TEST(HealthTest, ReportsFileMapAndLastCommitSize) {
+  test::TempDir dir;
+  Env env = open_env(dir.path());
+  auto fresh = env.health();
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_FALSE(fresh->last_commit_known);  // nothing committed since lock.mdb was initialised
+  auto w = env.begin_write();
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE(w->put(1, "big", std::string(40000, 'v')).ok());  // 10 overflow pages
+  ASSERT_TRUE(w->commit().ok());
+  auto h = env.health();
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->page_size, 4096u);
+  EXPECT_TRUE(h->last_commit_known);
+  EXPECT_GE(h->last_commit_pages, 11u);  // the overflow run and the leaf
+  EXPECT_GE(h->pages_used, h->last_commit_pages + 2);  // and the two meta pages
+  EXPECT_GE(h->map_size, h->pages_used * h->page_size);
+  Env second = open_env(dir.path());  // another handle reads the note from lock.mdb
+  auto seen = second.health();
+  ASSERT_TRUE(seen.ok());
+  EXPECT_TRUE(seen->last_commit_known);
+  EXPECT_EQ(seen->last_commit_pages, h->last_commit_pages);
+}
+
 TEST(StaleReaderTest, WriterThatNeedsPagesReclaimsADeadReadersSlot) {
   test::TempDir dir;
   Env env = open_env(dir.path());
