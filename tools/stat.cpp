@@ -4,19 +4,26 @@
 // environment info, -r reader table (-rr also clears stale readers), -f free list (-ff each record with its
 // longest run of consecutive pages, -fff every page or run), then the main database or -s one named database,
 // and with -a every named database too.
+//
+// Beyond mdb_stat, `--health [--json]` prints what operators watch instead (health.hpp). The long options are
+// taken out of argv before getopt sees it, so the LMDB options parse exactly as mdb_stat parses them.
 #include <sys/types.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "cli.hpp"
+#include "health.hpp"
 
 namespace aspen::tools {
 namespace {
 
 constexpr const char* kSynopsis = "[-V] [-n] [-e] [-r[r]] [-f[f[f]]] [-a|-s subdb] dbpath";
+constexpr const char* kHealthSynopsis = "--health [--json] [-n] dbpath";
 
 constexpr const char* kHelp =
     "usage: aspen stat [-V] [-n] [-e] [-r[r]] [-f[f[f]]] [-a|-s subdb] dbpath\n"
@@ -27,7 +34,16 @@ constexpr const char* kHelp =
     "  -r        the reader table; -rr also clears stale readers first\n"
     "  -f        free-list totals; -ff each free-list record; -fff each free page\n"
     "  -a        also every named database\n"
-    "  -s subdb  the named database subdb instead of the main database\n";
+    "  -s subdb  the named database subdb instead of the main database\n"
+    "\n"
+    "usage: aspen stat --health [--json] [-n] dbpath\n"
+    "Print what operators watch in a live environment (beyond mdb_stat):\n"
+    "  free pages and their ratio to the pages used; pages held back by readers, that is free pages a\n"
+    "  writer cannot reuse while the oldest reader pins an older snapshot; the oldest reader's pid, thread,\n"
+    "  txnid, lag (transactions committed since its snapshot) and age (Aspen readers only); reader slots used\n"
+    "  of the maximum (high water, slots of dead processes); map use against the map size; and the pages\n"
+    "  written by the last commit (known when an Aspen writer made it). Unknown figures print as 'unknown'.\n"
+    "  --json    the same as one JSON object on one line (unknown figures are null)\n";
 
 void print_stat(const Stat& s) {
   std::printf("  Tree depth: %u\n", s.depth);
@@ -146,9 +162,44 @@ int print_databases(Env& env, const ParsedArgs& args) {
   return args.has('a') ? print_named(*txn, *dbi) : 0;
 }
 
+int print_health(const std::string& path, unsigned flags, bool json) {
+  std::optional<Env> env = open_env(path, flags, 0);
+  if (!env) return EXIT_FAILURE;
+  Result<Health> h = env->health();
+  if (!h.ok()) return report_failure("health", h.code());
+  json ? print_health_json(*h) : print_health_text(*h);
+  return 0;
+}
+
+// Takes --health and --json out of argv (up to a "--"), so that getopt sees mdb_stat's options only.
+std::vector<char*> take_long_options(int argc, char** argv, bool* health, bool* json) {
+  std::vector<char*> rest;
+  bool options_ended = false;
+  for (int i = 0; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (i > 0 && !options_ended && arg == "--health") *health = true;
+    else if (i > 0 && !options_ended && arg == "--json") *json = true;
+    else rest.push_back(argv[i]);
+    options_ended = options_ended || arg == "--";
+  }
+  rest.push_back(nullptr);
+  return rest;
+}
+
+// `--health [--json] [-n] dbpath`, with -n as the only short option.
+int run_health(std::vector<char*>& rest, bool health, bool json) {
+  ParsedArgs args = parse_args(static_cast<int>(rest.size()) - 1, rest.data(), "n");
+  if (args.help) return std::fputs(kHelp, stdout), 0;
+  if (!health || !args.ok || args.positional.size() != 1) return usage(args.prog, kHealthSynopsis);
+  return print_health(args.positional[0], kReadOnly | (args.has('n') ? kNoSubdir : 0u), json);
+}
+
 }  // namespace
 
 int run_stat(int argc, char** argv) {
+  bool health = false, json = false;
+  std::vector<char*> rest = take_long_options(argc, argv, &health, &json);
+  if (health || json) return run_health(rest, health, json);
   ParsedArgs args = parse_args(argc, argv, "Vaefnrs:");
   if (args.help) return std::fputs(kHelp, stdout), 0;
   if (argc < 2) return usage(args.prog, kSynopsis);
