@@ -25,6 +25,7 @@ constexpr Command kCommands[] = {
     {"copy", "mdb_copy", aspen::tools::run_copy, "copy an environment, optionally compacting it"},
     {"drop", "mdb_drop", aspen::tools::run_drop, "empty or delete a database"},
     {"demo", nullptr, aspen::tools::run_demo, "load, read back and check 1,000,000 keys in a temp dir"},
+    {"bench", nullptr, aspen::tools::run_bench, "benchmark Aspen against liblmdb and other engines (aspen_bench)"},
 };
 
 void list_commands(std::FILE* out) {

@@ -21,7 +21,7 @@ expect 0 "aspen --help" "$ASPEN" --help
 has "Commands:" out
 expect 1 "aspen without a command" "$ASPEN"
 expect 1 "unknown command" "$ASPEN" frobnicate
-for cmd in check stat dump load copy drop demo; do
+for cmd in check stat dump load copy drop demo bench; do
   expect 0 "aspen $cmd --help" "$ASPEN" "$cmd" --help
   has "usage: aspen $cmd" out
 done
