@@ -82,8 +82,10 @@ inline uint64_t fold_value(uint64_t checksum, const void* data, size_t size) {
 }
 
 // The engines compiled into this binary, by name ("aspen", "lmdb", "rocksdb", "leveldb", "sqlite",
-// "wiredtiger"), in report order. create_engine() returns nullptr for a name not compiled in.
+// "wiredtiger", "aspen-grow"), in report order. create_engine() returns nullptr for a name not compiled in.
 std::span<const std::string_view> all_engine_names();
+// Whether an engine runs when --engines is not given ("aspen-grow", Aspen with no map size, only on request).
+bool engine_by_default(std::string_view name);
 bool engine_compiled(std::string_view name);
 std::unique_ptr<Engine> create_engine(std::string_view name);
 // Why an engine is missing: the package to install.

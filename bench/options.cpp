@@ -60,7 +60,8 @@ std::string join(std::span<const std::string_view> names) {
 
 std::string check_engines(Options* o, bool named, std::vector<std::string>* notes) {
   if (!named)
-    for (std::string_view n : all_engine_names()) o->engines.emplace_back(n);
+    for (std::string_view n : all_engine_names())
+      if (engine_by_default(n)) o->engines.emplace_back(n);
   std::vector<std::string> kept;
   for (const std::string& e : o->engines) {
     bool known = false;
@@ -159,7 +160,7 @@ Runs the same workloads, with the same keys and values, on every engine in one r
 engine, each engine's ratio to Aspen, and the machine's physical limits measured in the same run.
 
   --engines=LIST      comma-separated engines (default: all built in): aspen, lmdb, rocksdb, leveldb,
-                      sqlite, wiredtiger
+                      sqlite, wiredtiger; and on request aspen-grow (Aspen with no map size: the map grows)
   --workloads=LIST    comma-separated workloads (default: all; see --list)
   --values=LIST       value sizes in bytes (default: 100,1000,4096)
   --num=N             keys (default: 1M; K/M/G suffixes; 10M on request)

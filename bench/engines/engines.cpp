@@ -16,8 +16,9 @@ struct EngineEntry {
   std::unique_ptr<Engine> (*make)();
 };
 
-constexpr std::array<EngineEntry, 6> kEngines{{
+constexpr std::array<EngineEntry, 7> kEngines{{
     {"aspen", "(built from this tree)", make_aspen_engine},
+    {"aspen-grow", "(built from this tree)", make_aspen_grow_engine},
 #ifdef ASPEN_BENCH_HAVE_LMDB
     {"lmdb", "liblmdb-dev", make_lmdb_engine},
 #else
@@ -45,7 +46,8 @@ constexpr std::array<EngineEntry, 6> kEngines{{
 #endif
 }};
 
-constexpr std::array<std::string_view, 6> kNames{"aspen", "lmdb", "rocksdb", "leveldb", "sqlite", "wiredtiger"};
+constexpr std::array<std::string_view, 7> kNames{"aspen", "lmdb", "rocksdb", "leveldb", "sqlite", "wiredtiger",
+                                                 "aspen-grow"};
 
 const EngineEntry* find(std::string_view name) {
   for (const EngineEntry& e : kEngines)
@@ -56,6 +58,8 @@ const EngineEntry* find(std::string_view name) {
 }  // namespace
 
 std::span<const std::string_view> all_engine_names() { return kNames; }
+
+bool engine_by_default(std::string_view name) { return name != "aspen-grow"; }
 
 bool engine_compiled(std::string_view name) {
   const EngineEntry* e = find(name);

@@ -9,6 +9,7 @@
 namespace aspen::bench {
 
 std::unique_ptr<Engine> make_aspen_engine();
+std::unique_ptr<Engine> make_aspen_grow_engine();  // no map size: the map grows
 std::unique_ptr<Engine> make_lmdb_engine();
 std::unique_ptr<Engine> make_rocksdb_engine();
 std::unique_ptr<Engine> make_leveldb_engine();

@@ -95,9 +95,13 @@ Status Environment::map_file() {
   initial = round_up(std::max(initial, used), os::page_size());
   uint64_t reserve = map_size_set_ ? initial : std::max(initial, kUnboundedReserve);
   const bool writable = flags_ & env_flag::kWriteMap;
+  // Without a user size, only the used pages must be mapped at once: a smaller address budget settles for a
+  // smaller reservation, down to the used size (then ENOMEM). With one, LMDB's meaning: all of it or ENOMEM.
+  const uint64_t smallest = map_size_set_ ? initial : round_up(std::max(used, uint64_t{1} << 20), os::page_size());
   Result<os::Mapping> mapped = os::Mapping::reserve_and_map(data_file_.fd(), initial, reserve, writable);
-  while (!mapped.ok() && mapped.code() == ENOMEM && reserve / 2 >= initial) {
-    reserve /= 2;  // a smaller address budget: settle for a smaller reservation
+  while (!mapped.ok() && mapped.code() == ENOMEM && reserve / 2 >= smallest) {
+    reserve = round_up(reserve / 2, os::page_size());
+    initial = std::min(initial, reserve);
     mapped = os::Mapping::reserve_and_map(data_file_.fd(), initial, reserve, writable);
   }
   if (!mapped.ok()) return mapped.error();

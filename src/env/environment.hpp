@@ -184,7 +184,8 @@ class Environment final : public txn::EnvHost {
   Status write_meta(const format::Meta& meta);
   Status refresh_file_pages(uint64_t needed) const;
   // Maps at least `bytes` of the file inside the reservation (never moving the map); MDB_MAP_FULL beyond
-  // the bound, MDB_MAP_RESIZED when another process grew the file past our reservation.
+  // the bound, MDB_MAP_RESIZED when another process grew the file past our reservation. Either error carries
+  // the bound, in pages, as its page().
   Status grow_map(uint64_t bytes, int beyond_reservation_code);
   uint64_t map_size() const { return map_size_.load(std::memory_order_acquire); }
   // A thread's reader slot, kept across its read transactions (LMDB's TLS slot) and freed when the thread

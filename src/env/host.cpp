@@ -237,7 +237,11 @@ Status Environment::grow_map(uint64_t bytes, int beyond_reservation_code) {
   std::lock_guard<std::mutex> lock(map_mutex_);
   const uint64_t current = map_size();
   if (bytes <= current) return ok_status();
-  if (bytes > map_bound_ || bytes > map_.reserved()) return ASPEN_ERROR(beyond_reservation_code);
+  if (bytes > map_bound_ || bytes > map_.reserved()) {
+    // The bound is reported as the error's page: the number of pages the map may hold (ERRORS.md).
+    const uint64_t bound_pages = std::min(map_bound_, map_.reserved()) / geometry_.page_size;
+    return ASPEN_PAGE_ERROR(beyond_reservation_code, bound_pages);
+  }
   // Grow in steps that amortise the mmap calls: double while small, then by 1 GiB.
   constexpr uint64_t kStep = uint64_t{1} << 30;
   uint64_t target = std::max(bytes, current < kStep ? current * 2 : current + kStep);

@@ -1,7 +1,7 @@
 // mp_interop: live sharing of one environment between Aspen processes and processes linked to Debian's real
 // liblmdb (lmdb_peer), at the same time.
 //
-// Usage: mp_interop PATH_TO_lmdb_peer [INCREMENTS]
+// Usage: mp_interop PATH_TO_lmdb_peer [INCREMENTS] [GROW_MIB]
 //
 // Phases (each bounded in time; exit status 0 when all pass, a message on stderr otherwise):
 //   1. counter: an Aspen writer and a liblmdb writer each increment a shared counter INCREMENTS times, in
@@ -14,12 +14,23 @@
 //   3. leases: an Aspen writer with readers holding old snapshots ousts an Aspen reader whose lease expired
 //      (it gets code::kOusted) but never a liblmdb reader, not even one whose slot carries a forged, expired
 //      Aspen record: the liblmdb reader's snapshot stays intact while the writer churns pages.
+//   4. growth (issue 6): an Aspen writer with no map size grows a fresh environment from 1 MiB to GROW_MIB
+//      (default 48) of values while a liblmdb reader opened with no map size (it adopts the file's, 1 MiB)
+//      and an Aspen reader check every snapshot of the grow model (grow_model.hpp); the liblmdb reader must
+//      have met MDB_MAP_RESIZED and adopted the new size with mdb_env_set_mapsize(env, 0), as liblmdb users
+//      do. Then the other way round: a liblmdb writer with a 256 MiB map grows a fresh environment while an
+//      Aspen reader (no map size, opened on the 1 MiB file) and a liblmdb reader check snapshots; no error
+//      may reach the Aspen reader.
+#include <poll.h>
+
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include "env/environment.hpp"
+#include "grow_model.hpp"
 #include "mp_util.hpp"
 
 namespace {
@@ -284,6 +295,113 @@ bool phase_leases(const std::string& peer) {
   return true;
 }
 
+// An Aspen reader of the grow model, as a forked child: checks snapshots until a line arrives on its command
+// pipe, then reports "READS n MAP bytes" on its report pipe.
+int aspen_grow_reader(const std::string& dir, int up, int down) {
+  auto env = open_env(dir);
+  if (!env.ok()) return mp::fail("aspen grow reader", std::string("open: ") + aspen::error_message(env.code()));
+  uint64_t reads = 0, last_id = 0, last_count = 0;
+  std::string line;
+  for (;;) {
+    struct pollfd p = {down, POLLIN, 0};
+    if (poll(&p, 1, 0) > 0) break;  // the driver asks us to stop
+    auto txn = env->begin_read();
+    if (!txn.ok()) return mp::fail("aspen grow reader", std::string("begin: ") + aspen::error_message(txn.code()));
+    if (txn->id() < last_id) return mp::fail("aspen grow reader", "txnid went back");
+    last_id = txn->id();
+    uint64_t count = 0;
+    std::string why;
+    if (!mp::grow_check(*txn, &count, &why)) return mp::fail("aspen grow reader", why);
+    if (count < last_count) return mp::fail("aspen grow reader", "count went back");
+    last_count = count;
+    ++reads;
+  }
+  auto info = env->info();
+  mp::write_line(up, "READS " + std::to_string(reads) + " MAP " + std::to_string(info.ok() ? info->map_size : 0));
+  return 0;
+}
+
+// Stops a grow reader (a line on its stdin / command pipe; not closing it, since other children may hold
+// copies) and returns its report line, or "" when it failed.
+std::string stop_grow_reader(mp::Child& c, const char* who) {
+  mp::write_line(c.in, "stop");
+  std::string line;
+  bool got = mp::read_line(c.out, &line, kChildTimeoutMs);
+  int rc = mp::wait_for(c.pid, kChildTimeoutMs);
+  c.close_pipes();
+  std::fprintf(stderr, "%s: %s: %s (exit %d)\n", kWho, who, got ? line.c_str() : "no report", rc);
+  return got && rc == 0 ? line : std::string();
+}
+
+uint64_t field(const std::string& line, const char* name) {
+  size_t at = line.find(std::string(name) + " ");
+  return at == std::string::npos ? 0 : std::strtoull(line.c_str() + at + std::strlen(name) + 1, nullptr, 10);
+}
+
+uint64_t data_file_size(const std::string& dir) {
+  std::error_code ec;
+  uint64_t size = std::filesystem::file_size(dir + "/data.mdb", ec);
+  return ec ? 0 : size;
+}
+
+// 4a. Aspen grows the environment; a liblmdb and an Aspen reader read.
+bool phase_aspen_grows(const std::string& peer, uint64_t grow_bytes) {
+  std::string dir = make_dir("grow-aspen");
+  auto env = open_env(dir);  // no map size
+  if (!env.ok() || !mp::grow_batch(*env).ok()) return mp::fail(kWho, "create env") == 0;
+  const uint64_t initial_map = env->info()->map_size;
+  mp::Child lmdb_reader = mp::spawn({peer, "grow-reader", dir, "0"});
+  mp::Child aspen_r = mp::fork_child([&](int up, int down) { return aspen_grow_reader(dir, up, down); });
+  uint64_t written = 0;
+  while (written < grow_bytes) {
+    auto added = mp::grow_batch(*env);
+    if (!added.ok()) return mp::fail(kWho, std::string("aspen grow batch: ") + aspen::error_message(added.code())) == 0;
+    written += *added;
+  }
+  const uint64_t final_map = env->info()->map_size;
+  const std::string lmdb_line = stop_grow_reader(lmdb_reader, "liblmdb reader while Aspen grows");
+  const std::string aspen_line = stop_grow_reader(aspen_r, "Aspen reader while Aspen grows");
+  const uint64_t file = data_file_size(dir);
+  env->close();
+  std::filesystem::remove_all(dir);
+  std::fprintf(stderr, "%s: Aspen grew the map from %llu to %llu MiB (data.mdb %llu MiB)\n", kWho,
+               static_cast<unsigned long long>(initial_map >> 20), static_cast<unsigned long long>(final_map >> 20),
+               static_cast<unsigned long long>(file >> 20));
+  if (lmdb_line.empty() || aspen_line.empty()) return false;
+  if (field(lmdb_line, "READS") == 0 || field(aspen_line, "READS") == 0) return mp::fail(kWho, "a reader read nothing") == 0;
+  if (field(lmdb_line, "RESIZES") == 0) return mp::fail(kWho, "liblmdb never saw MDB_MAP_RESIZED") == 0;
+  if (file < 16 * initial_map) return mp::fail(kWho, "the file did not grow well beyond its initial size") == 0;
+  return true;
+}
+
+// 4b. liblmdb grows the environment (a set 256 MiB map); an Aspen and a liblmdb reader read.
+bool phase_lmdb_grows(const std::string& peer, uint64_t grow_bytes) {
+  std::string dir = make_dir("grow-lmdb");
+  {
+    auto env = open_env(dir);  // a fresh file that records a 1 MiB map
+    if (!env.ok() || !mp::grow_batch(*env).ok()) return mp::fail(kWho, "create env") == 0;
+  }
+  const uint64_t initial_file = data_file_size(dir);
+  mp::Child aspen_r = mp::fork_child([&](int up, int down) { return aspen_grow_reader(dir, up, down); });
+  mp::Child lmdb_reader = mp::spawn({peer, "grow-reader", dir, "0"});
+  mp::Child writer = mp::spawn({peer, "grow-writer", dir, std::to_string(uint64_t{256} << 20), std::to_string(grow_bytes)});
+  std::string writer_line;
+  mp::read_line(writer.out, &writer_line, kChildTimeoutMs);
+  const int rc_w = mp::wait_for(writer.pid, kChildTimeoutMs);
+  writer.close_pipes();
+  const std::string aspen_line = stop_grow_reader(aspen_r, "Aspen reader while liblmdb grows");
+  const std::string lmdb_line = stop_grow_reader(lmdb_reader, "liblmdb reader while liblmdb grows");
+  const uint64_t file = data_file_size(dir);
+  std::fprintf(stderr, "%s: liblmdb writer: %s (exit %d); data.mdb %llu -> %llu MiB\n", kWho, writer_line.c_str(), rc_w,
+               static_cast<unsigned long long>(initial_file >> 20), static_cast<unsigned long long>(file >> 20));
+  std::filesystem::remove_all(dir);
+  if (rc_w != 0 || aspen_line.empty() || lmdb_line.empty()) return false;
+  if (field(aspen_line, "READS") == 0 || field(lmdb_line, "READS") == 0) return mp::fail(kWho, "a reader read nothing") == 0;
+  if (field(aspen_line, "MAP") < file) return mp::fail(kWho, "the Aspen reader's map does not cover the file") == 0;
+  if (file < 16 * initial_file) return mp::fail(kWho, "the file did not grow well beyond its initial size") == 0;
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -293,6 +411,9 @@ int main(int argc, char** argv) {
   if (!phase_counter(peer, increments)) return 1;
   if (!phase_writer_death(peer)) return 2;
   if (!phase_leases(peer)) return 3;
+  const uint64_t grow_bytes = (argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 48) << 20;
+  if (!phase_aspen_grows(peer, grow_bytes)) return 4;
+  if (!phase_lmdb_grows(peer, grow_bytes)) return 5;
   std::fprintf(stderr, "%s: all phases passed\n", kWho);
   return 0;
 }
