@@ -147,6 +147,9 @@ typedef struct Driver {
   MDB_txn *writers[kMaxDepth]; /* writers[0] top-level, writers[depth-1] innermost */
   int depth;
   int writer_failed; /* the innermost writer returned MDB_BAD_TXN: end it next */
+  /* The innermost writer is failed because its child's commit failed (LMDB's mdb_txn_commit marks the
+   * parent MDB_TXN_ERROR then): calls in it answer MDB_BAD_TXN. Only the Aspen-only probes consult it. */
+  int writer_failed_by_child;
   Reader readers[kReaderSlots];
   Reader *reader; /* the slot the scheduler's reader operations work on */
   unsigned char *value;  /* scratch buffer for generated values */

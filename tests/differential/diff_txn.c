@@ -49,6 +49,7 @@ static void begin_writer(Driver *d) {
     d->writers[0] = txn;
     d->depth = 1;
     d->writer_failed = 0;
+    d->writer_failed_by_child = 0;
   }
 }
 
@@ -71,6 +72,7 @@ static void commit_writer(Driver *d) {
   trace_end(&d->trace);
   d->depth--;
   d->writer_failed = 0;
+  d->writer_failed_by_child = rc == MDB_BAD_TXN && d->depth > 0;
   if (d->depth == 0)
     settle_handles(d, rc == 0);
 }
@@ -82,6 +84,7 @@ static void abort_writer(Driver *d) {
   mdb_txn_abort(innermost(d));
   d->depth--;
   d->writer_failed = 0;
+  d->writer_failed_by_child = 0;
   if (d->depth == 0)
     settle_handles(d, 0);
 }
