@@ -143,8 +143,7 @@ INSTANTIATE_TEST_SUITE_P(Measured, ShrinkTest,
                                            Shrink{300, 100, 8, 3, true, 232}, Shrink{1, 1, 50, 25, true, 287},
                                            Shrink{1, 4, 41, 17, true, 282}, Shrink{1, 2, 100, 1, true, 275}));
 
-// --- regressions found by the differential suite ------------------------------------------------------
-
+// The number of values of `key` (the error of MDB_SET when it has none).
 Result<size_t> count_of(TxnRef& txn, Dbi dbi, const std::string& key) {
   auto cursor = txn.cursor(dbi);
   if (!cursor.ok()) return cursor.error();
@@ -152,6 +151,174 @@ Result<size_t> count_of(TxnRef& txn, Dbi dbi, const std::string& key) {
   if (Status st = cursor->get(CursorOp::kSet, &k, &v); !st.ok()) return st.error();
   return cursor->count();
 }
+
+// Small neighbours (4-byte keys, empty values) the leaf of a DUPSORT database takes before it splits.
+unsigned siblings_that_fit(TxnRef& txn, Dbi dbi) {
+  auto before = txn.stat(dbi);
+  EXPECT_TRUE(before.ok());
+  unsigned fit = 0;
+  for (unsigned j = 0; j < 400; ++j) {
+    char name[8];
+    std::snprintf(name, sizeof name, "b%03u", j);
+    EXPECT_TRUE(txn.put(dbi, std::string(name), std::string()).ok());
+    auto stat = txn.stat(dbi);
+    EXPECT_TRUE(stat.ok());
+    if (stat->leaf_pages > before->leaf_pages) break;
+    ++fit;
+  }
+  return fit;
+}
+
+// LMDB 0.9 never turns a sub-database back into a sub-page: mdb_cursor_del only rewrites the node's
+// sub-database record while entries remain, and drops the node (and the sub-tree) when the last one goes.
+// A one-value sub-database keeps its 48-byte record: the leaf then holds (4080 - (8+1+48+2)) / 14 = 287
+// neighbours; demoted to a one-value sub-page it would hold 281.
+TEST(DupSortBoundary, SubDatabaseIsNeverDemoted) {
+  Scratch s;
+  auto txn = s.env().begin_write();
+  ASSERT_TRUE(txn.ok());
+  auto dbi = txn->open_db("d", db_flags(false));
+  ASSERT_TRUE(dbi.ok());
+  const std::string key = "a";
+  for (unsigned i = 0; i < 40; ++i) ASSERT_TRUE(txn->put(*dbi, key, value_of(i, 100)).ok());
+  ASSERT_TRUE(txn->commit().ok());
+  auto again = s.env().begin_write();
+  ASSERT_TRUE(again.ok());
+  txn = std::move(again);
+  for (unsigned i = 0; i < 39; ++i)
+    ASSERT_TRUE(txn->del(*dbi, bytes_of(key), bytes_of(value_of(i, 100))).ok()) << i;
+  auto count = count_of(*txn, *dbi, key);
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 1u);
+  // Growing again stays in the sub-database: no sub-page conversion, no new sub-tree.
+  ASSERT_TRUE(txn->put(*dbi, key, value_of(1000, 100)).ok());
+  ASSERT_TRUE(txn->del(*dbi, bytes_of(key), bytes_of(value_of(1000, 100))).ok());
+  EXPECT_EQ(siblings_that_fit(*txn, *dbi), 287u);
+  ASSERT_TRUE(txn->commit().ok());
+  auto report = check::check_environment(s.path());
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok()) << report->problems.size() << " problems";
+}
+
+// The last value of a sub-database takes the node with it: the key is gone, and its sub-tree pages are free.
+TEST(DupSortBoundary, EmptiedSubDatabaseDropsTheKey) {
+  Scratch s;
+  auto txn = s.env().begin_write();
+  ASSERT_TRUE(txn.ok());
+  auto dbi = txn->open_db("d", db_flags(true));
+  ASSERT_TRUE(dbi.ok());
+  for (unsigned i = 0; i < 600; ++i) ASSERT_TRUE(txn->put(*dbi, std::string("a"), value_of(i, 8)).ok());
+  for (unsigned i = 0; i < 600; ++i)
+    ASSERT_TRUE(txn->del(*dbi, bytes_of(std::string("a")), bytes_of(value_of(i, 8))).ok()) << i;
+  EXPECT_EQ(count_of(*txn, *dbi, "a").code(), code::kNotFound);
+  auto stat = txn->stat(*dbi);
+  ASSERT_TRUE(stat.ok());
+  EXPECT_EQ(stat->entries, 0u);
+  ASSERT_TRUE(txn->commit().ok());
+  auto report = check::check_environment(s.path());
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok()) << report->problems.size() << " problems";
+}
+
+// --- bad input: LMDB's error, nothing lost --------------------------------------------------------------
+
+// A value over 511 bytes in a DUPSORT database is MDB_BAD_VALSIZE (DUPSORT values are bound like keys), by
+// mdb_put, by mdb_cursor_put and as the element size of MDB_MULTIPLE.
+TEST(DupSortBadInput, OversizeValueIsBadValsize) {
+  Scratch s;
+  auto txn = s.env().begin_write();
+  ASSERT_TRUE(txn.ok());
+  auto dups = txn->open_db("d", db_flags(false));
+  auto fixed = txn->open_db("f", db_flags(true));
+  ASSERT_TRUE(dups.ok() && fixed.ok());
+  for (unsigned i = 0; i < 3; ++i) ASSERT_TRUE(txn->put(*dups, std::string("k"), value_of(i, 511)).ok());
+  for (size_t size : {size_t{512}, size_t{513}, size_t{3000}}) {
+    EXPECT_EQ(txn->put(*dups, std::string("k"), std::string(size, 'v')).code(), code::kBadValsize) << size;
+    EXPECT_EQ(txn->put(*dups, std::string("new"), std::string(size, 'v')).code(), code::kBadValsize) << size;
+  }
+  auto cursor = txn->cursor(*dups);
+  ASSERT_TRUE(cursor.ok());
+  EXPECT_EQ(cursor->put(bytes_of(std::string("k")), bytes_of(std::string(512, 'v')), 0).code(), code::kBadValsize);
+  auto fixed_cursor = txn->cursor(*fixed);
+  ASSERT_TRUE(fixed_cursor.ok());
+  const std::string two(1024, 'v');
+  size_t count = 2;
+  EXPECT_EQ(fixed_cursor->put_multiple(bytes_of(std::string("k")), bytes_of(two), 512, &count).code(),
+            code::kBadValsize);
+  EXPECT_EQ(count, 0u);
+  auto n = count_of(*txn, *dups, "k");
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 3u);
+  EXPECT_EQ(count_of(*txn, *dups, "new").code(), code::kNotFound);
+  EXPECT_EQ(count_of(*txn, *fixed, "k").code(), code::kNotFound);
+  ASSERT_TRUE(txn->commit().ok());
+}
+
+// MDB_MULTIPLE with an element size other than the key's values: MDB_BAD_VALSIZE and nothing stored, for
+// a sub-page and a sub-database. (LMDB 0.9 does not check and packs the wrong-size elements into the
+// fixed-size slots; tests/differential/known_differences.txt, "dupfixed-size".)
+TEST(DupSortBadInput, WrongSizeMultipleIsRefused) {
+  Scratch s;
+  auto txn = s.env().begin_write();
+  ASSERT_TRUE(txn.ok());
+  auto dbi = txn->open_db("d", db_flags(true));
+  ASSERT_TRUE(dbi.ok());
+  for (unsigned n : {3u, 300u}) {
+    const std::string key = "key" + std::to_string(n);
+    for (unsigned i = 0; i < n; ++i) ASSERT_TRUE(txn->put(*dbi, key, value_of(i, 8)).ok());
+    auto cursor = txn->cursor(*dbi);
+    ASSERT_TRUE(cursor.ok());
+    for (size_t size : {size_t{4}, size_t{12}}) {
+      std::string packed;
+      for (unsigned i = 0; i < 5; ++i) packed += value_of(5000 + i, size);
+      size_t count = 5;
+      EXPECT_EQ(cursor->put_multiple(bytes_of(key), bytes_of(packed), size, &count).code(), code::kBadValsize)
+          << n << " values, size " << size;
+      EXPECT_EQ(count, 0u);
+    }
+    auto stored = count_of(*txn, *dbi, key);
+    ASSERT_TRUE(stored.ok());
+    EXPECT_EQ(*stored, n);
+  }
+  ASSERT_TRUE(txn->commit().ok());
+}
+
+// The *_MULTIPLE operations need DUPFIXED: MDB_INCOMPATIBLE on a DUPSORT database without it and on a plain
+// one; GET_MULTIPLE on a cursor that is not positioned is EINVAL first (mdb_cursor_get checks that before
+// the flags). MDB_MULTIPLE puts without DUPFIXED are MDB_INCOMPATIBLE.
+TEST(DupSortBadInput, MultipleOperationsNeedDupFixed) {
+  Scratch s;
+  auto txn = s.env().begin_write();
+  ASSERT_TRUE(txn.ok());
+  auto dups = txn->open_db("d", db_flags(false));
+  auto plain = txn->open_db("p", kCreate);
+  ASSERT_TRUE(dups.ok() && plain.ok());
+  for (unsigned i = 0; i < 3; ++i) ASSERT_TRUE(txn->put(*dups, std::string("k"), value_of(i, 8)).ok());
+  ASSERT_TRUE(txn->put(*plain, std::string("k"), std::string("v")).ok());
+  for (Dbi dbi : {*dups, *plain}) {
+    auto cursor = txn->cursor(dbi);
+    ASSERT_TRUE(cursor.ok());
+    Bytes k, v;
+    EXPECT_EQ(cursor->get(CursorOp::kGetMultiple, &k, &v).code(), EINVAL);
+    EXPECT_EQ(cursor->get(CursorOp::kNextMultiple, &k, &v).code(), code::kIncompatible);
+    const std::string key = "k";
+    k = bytes_of(key);
+    ASSERT_TRUE(cursor->get(CursorOp::kSet, &k, &v).ok());
+    EXPECT_EQ(cursor->get(CursorOp::kGetMultiple, &k, &v).code(), code::kIncompatible);
+    EXPECT_EQ(cursor->get(CursorOp::kNextMultiple, &k, &v).code(), code::kIncompatible);
+    EXPECT_EQ(cursor->get(CursorOp::kPrevMultiple, &k, &v).code(), code::kIncompatible);
+    size_t count = 1;
+    EXPECT_EQ(cursor->put_multiple(bytes_of(key), bytes_of(value_of(9, 8)), 8, &count).code(),
+              code::kIncompatible);
+    ASSERT_TRUE(cursor->get(CursorOp::kGetCurrent, &k, &v).ok());  // still where it was
+  }
+  auto n = count_of(*txn, *dups, "k");
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 3u);
+  ASSERT_TRUE(txn->commit().ok());
+}
+
+// --- regressions found by the differential suite ------------------------------------------------------
 
 // DUPFIXED values of one byte: LMDB's LEAF2 accounting moves a page's upper bound past its end (each key
 // counts 2 bytes of lower and -1 of upper); such pages are valid and must be read (was MDB_CORRUPTED).
