@@ -433,5 +433,33 @@ TEST(DupSortRegression, LastDuplicateOfSubDatabaseFreesItsPageOnce) {
   EXPECT_TRUE(report->ok()) << report->problems.size() << " problems";
 }
 
+// A cursor delete that empties the tree leaves the cursor's eof flag as it was (liblmdb 0.9.24). It used to
+// set it, so after a put into the empty tree through the same cursor and a second value by mdb_put, NEXT
+// answered MDB_NOTFOUND instead of the next duplicate (differential --dupsort seed 83, with MDB_MULTIPLE).
+TEST(DupSortRegression, EmptyingDeleteKeepsEofFlag) {
+  Scratch s;
+  auto txn = s.env().begin_write();
+  ASSERT_TRUE(txn.ok());
+  auto dbi = txn->open_db("d", db_flags(true));
+  ASSERT_TRUE(dbi.ok());
+  auto cursor = txn->cursor(*dbi);
+  ASSERT_TRUE(cursor.ok());
+  const std::string key = "k", first = value_of(1, 8), second = value_of(2, 8);
+  ASSERT_TRUE(cursor->put(bytes_of(key), bytes_of(first), kNoDupData).ok());
+  ASSERT_TRUE(cursor->del(kNoDupData).ok());
+  ASSERT_TRUE(cursor->put(bytes_of(key), bytes_of(first), 0).ok());
+  ASSERT_TRUE(txn->put(*dbi, key, second).ok());
+  Bytes k, v;
+  ASSERT_TRUE(cursor->get(CursorOp::kNext, &k, &v).ok());
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(v.data()), v.size()), second);
+  // After MDB_LAST the flag is set, and survives the same steps: NEXT has nothing more (liblmdb 0.9.24 too).
+  ASSERT_TRUE(cursor->get(CursorOp::kLast, &k, &v).ok());
+  ASSERT_TRUE(cursor->del(kNoDupData).ok());
+  ASSERT_TRUE(cursor->put(bytes_of(key), bytes_of(first), 0).ok());
+  ASSERT_TRUE(txn->put(*dbi, key, second).ok());
+  EXPECT_EQ(cursor->get(CursorOp::kNext, &k, &v).code(), code::kNotFound);
+  ASSERT_TRUE(txn->commit().ok());
+}
+
 }  // namespace
 }  // namespace aspen
