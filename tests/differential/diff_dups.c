@@ -881,8 +881,11 @@ void op_dup_fixed_probe(Driver *d) {
   memset(wrong, 0, sizeof wrong);
   MDB_val v = gen_dup_value(d, db);
   memcpy(wrong, v.mv_data, v.mv_size < len ? v.mv_size : len);
-  /* a writer failed by its child's commit refuses a child (MDB_BAD_TXN, as liblmdb answers on the A lines) */
-  if (!d->opt.aspen_probes || d->writer_failed_by_child)
+  /* a writer failed by its child's commit refuses a child (MDB_BAD_TXN, as liblmdb answers on the A lines);
+   * a dropped "fixed" database may have been created again without DUPFIXED (or DUPSORT) */
+  unsigned flags = 0;
+  if (!d->opt.aspen_probes || d->writer_failed_by_child ||
+      mdb_dbi_flags(innermost(d), db->dbi, &flags) != 0 || !(flags & MDB_DUPFIXED))
     return;
   MDB_txn *child = NULL;
   trace_start(&d->trace, 'X', "probe-begin");
