@@ -336,6 +336,8 @@ int main(int argc, char **argv) {
   d->trace.step = opt.ops + 1;
   end_all_transactions(d);
   dump_all(d, 0);
+  if (opt.dupsort)
+    trace_avoided(d);
   if (opt.copies && !opt.verify_existing)
     write_copies(d);
   trace_env_info(d, "final-env-info");

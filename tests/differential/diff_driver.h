@@ -138,6 +138,19 @@ typedef struct Options {
   int aspen_probes;    /* --aspen-probes: make the calls only Aspen can answer (X lines, diff_dups.c) */
 } Options;
 
+/* The cases of known_differences.txt (kind "avoided") the driver steers around, counted per run and printed
+ * as K lines at the end of a --dupsort run: the runner checks each name against the list, and the counts
+ * show how often each came up (never a silent skip). The order matches kAvoidedNames in diff_dups.c. */
+enum {
+  AVOID_LOST_CURSOR,
+  AVOID_PREV_UNSET,
+  AVOID_FIRST_DUP_EOF,
+  AVOID_AFTER_DELETE,
+  AVOID_MULTIPLE_SINGLE,
+  AVOID_MULTIPLE_EQUAL_SINGLE,
+  AVOID_COUNT
+};
+
 typedef struct Driver {
   Options opt;
   Rng rng;
@@ -150,6 +163,7 @@ typedef struct Driver {
   /* The innermost writer is failed because its child's commit failed (LMDB's mdb_txn_commit marks the
    * parent MDB_TXN_ERROR then): calls in it answer MDB_BAD_TXN. Only the Aspen-only probes consult it. */
   int writer_failed_by_child;
+  unsigned long avoided[AVOID_COUNT]; /* see AVOID_* */
   Reader readers[kReaderSlots];
   Reader *reader; /* the slot the scheduler's reader operations work on */
   unsigned char *value;  /* scratch buffer for generated values */
@@ -237,6 +251,7 @@ void note_position(Driver *d, const Db *db, MDB_cursor *c, MDB_cursor_op op, int
 MDB_cursor_op dup_safe_op(Driver *d, const Db *db, MDB_cursor *c, MDB_cursor_op op);
 int dup_reposition(Driver *d, const Db *db, MDB_cursor *c);
 void dup_clear_eof(Driver *d, const Db *db, MDB_cursor *c);
+void trace_avoided(Driver *d);
 
 /* diff_txn.c */
 void step(Driver *d);

@@ -125,8 +125,10 @@ void note_position(Driver *d, const Db *db, MDB_cursor *c, MDB_cursor_op op, int
 
 MDB_cursor_op dup_safe_op(Driver *d, const Db *db, MDB_cursor *c, MDB_cursor_op op) {
   if (is_dup_db(db) && cursor_state(d, c) == CURSOR_UNSET &&
-      (op == MDB_PREV || op == MDB_PREV_DUP || op == MDB_PREV_NODUP))
+      (op == MDB_PREV || op == MDB_PREV_DUP || op == MDB_PREV_NODUP)) {
+    d->avoided[AVOID_PREV_UNSET]++;
     return MDB_LAST;
+  }
   return op;
 }
 
@@ -159,8 +161,10 @@ int dup_delete(Driver *d, const Db *db, MDB_cursor *c, unsigned flags, const cha
   trace_rc(&d->trace, rc);
   trace_end(&d->trace);
   note_rc(d, rc);
-  if (rc == 0 && captured)
+  if (rc == 0 && captured) {
+    d->avoided[AVOID_AFTER_DELETE]++;
     reposition_after_delete(d, db, c, &key, &value, flags);
+  }
   return rc;
 }
 
@@ -177,6 +181,7 @@ void dup_clear_eof(Driver *d, const Db *db, MDB_cursor *c) {
   value.len = v.mv_size;
   memcpy(value.bytes, v.mv_data, value.len);
   MDB_val vv = value_val(&value);
+  d->avoided[AVOID_FIRST_DUP_EOF]++;
   cursor_get(d, db, c, MDB_GET_BOTH, &key, &vv, NULL, NULL);
 }
 
@@ -184,6 +189,7 @@ void dup_clear_eof(Driver *d, const Db *db, MDB_cursor *c) {
 int dup_reposition(Driver *d, const Db *db, MDB_cursor *c) {
   if (!is_dup_db(db) || cursor_state(d, c) != CURSOR_LOST)
     return 0;
+  d->avoided[AVOID_LOST_CURSOR]++;
   MDB_cursor_op op = rng_chance(&d->rng, 500) ? MDB_FIRST : MDB_LAST;
   if (cursor_get(d, db, c, op, NULL, NULL, NULL, NULL) != 0)
     cursor_track(d, c, CURSOR_UNSET); /* an empty database: nothing to be lost in */
@@ -404,6 +410,8 @@ static void traced_count(Driver *d, const Db *db, MDB_cursor *c, size_t *out) {
 static int multiple_ok(Driver *d, const Db *db, MDB_cursor *c) {
   size_t count = 0;
   traced_count(d, db, c, &count);
+  if (count < 2)
+    d->avoided[AVOID_MULTIPLE_SINGLE]++;
   return count >= 2;
 }
 
@@ -560,6 +568,7 @@ static void avoid_multiple_stop(Driver *d, const Db *db, MDB_txn *txn, Key *key,
   else if (rc == MDB_NOTFOUND && n > 1 && memcmp(buf, buf + size, size) == 0)
     clash = buf + size;
   if (clash != NULL) { /* flip the last byte: a value different from the one it equals */
+    d->avoided[AVOID_MULTIPLE_EQUAL_SINGLE]++;
     clash[size - 1] ^= 0x80;
     if (size <= sizeof(uint64_t) && is_intdup(db) && size == 4)
       clash[size - 1] ^= 0x80, clash[0] ^= 1; /* keep small integers small */
@@ -836,7 +845,7 @@ void op_dup_bad_input(Driver *d) {
 /* An X line: an Aspen-only check of a call whose answer liblmdb 0.9.24 cannot give without damaging its
  * memory. `expect` is the answer Aspen must give; the runner checks that the line's answer equals it. */
 static void trace_expect(Driver *d, const char *expect, int rc) {
-  trace_add(&d->trace, " expect=%s", expect);
+  trace_add(&d->trace, " known=dupfixed-size expect=%s", expect);
   trace_rc(&d->trace, rc);
   trace_end(&d->trace);
 }
@@ -916,7 +925,7 @@ void op_dup_fixed_probe(Driver *d) {
       rc = mdb_cursor_count(c, &count);
     mdb_cursor_close(c);
   }
-  trace_add(&d->trace, " expect=%s", expect);
+  trace_add(&d->trace, " known=dupfixed-size expect=%s", expect);
   trace_rc(&d->trace, rc);
   trace_add(&d->trace, " count=%zu", count);
   trace_end(&d->trace);
@@ -987,8 +996,10 @@ static void dump_blocks(Driver *d, MDB_cursor *c, const Db *view) {
   int rc;
   for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP), keys++) {
     size_t count = 0;
-    if (mdb_cursor_count(c, &count) != 0 || count < 2)
+    if (mdb_cursor_count(c, &count) != 0 || count < 2) {
+      d->avoided[AVOID_MULTIPLE_SINGLE]++;
       continue; /* "multiple-single", see multiple_ok */
+    }
     int rc2 = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE);
     for (; rc2 == 0; rc2 = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE), blocks++)
       h = hash_block(h, &v);
@@ -1017,4 +1028,18 @@ void dump_dups(Driver *d, MDB_txn *txn, const Db *view) {
   if (flags & MDB_DUPFIXED)
     dump_blocks(d, c, view);
   mdb_cursor_close(c);
+}
+
+/* ---- the steered-around cases ------------------------------------------------------------------------- */
+
+static const char *const kAvoidedNames[AVOID_COUNT] = {"lost-cursor",     "prev-unset",     "first-dup-eof",
+                                                       "after-delete",    "multiple-single", "multiple-equal-single"};
+
+/* One K line per case of known_differences.txt the run steered around, with its count. */
+void trace_avoided(Driver *d) {
+  for (int i = 0; i < AVOID_COUNT; i++) {
+    trace_start(&d->trace, 'K', "avoided");
+    trace_add(&d->trace, " known=%s count=%lu", kAvoidedNames[i], d->avoided[i]);
+    trace_end(&d->trace);
+  }
 }

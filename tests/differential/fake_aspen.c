@@ -5,6 +5,8 @@
  *   DIFF_FAKE_BREAK unset or "none"  nothing changes: the harness must pass
  *   DIFF_FAKE_BREAK=api              every 300th mdb_put that succeeded claims MDB_KEYEXIST
  *   DIFF_FAKE_BREAK=page             mdb_stat reports one leaf page more than there is
+ *   DIFF_FAKE_BREAK=text             mdb_strerror(MDB_TLS_FULL) says something else: one trace line differs
+ *                                    and nothing after it, for the known_differences.txt "accepted" test
  *
  * Built as <build>/tests/differential/fake-aspen/liblmdb.so.0 and loaded through LD_LIBRARY_PATH exactly
  * as Aspen's library will be. Not thread-safe; the driver is single-threaded. */
@@ -55,7 +57,13 @@ static int breaking(const char *what) {
     real args;                                                                                     \
   }
 
-FORWARD(char *, mdb_strerror, (int err), (err))
+EXPORT char *mdb_strerror(int err) {
+  static char *(*real)(int);
+  static char other[] = "MDB_TLS_FULL: a text the fake library changed";
+  if (real == NULL)
+    *(void **)&real = real_symbol("mdb_strerror");
+  return err == MDB_TLS_FULL && breaking("text") ? other : real(err);
+}
 FORWARD(int, mdb_env_create, (MDB_env * *env), (env))
 FORWARD(int, mdb_env_open, (MDB_env * env, const char *path, unsigned int flags, mdb_mode_t mode),
         (env, path, flags, mode))
