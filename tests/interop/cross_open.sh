@@ -4,7 +4,9 @@
 #
 # usage: cross_open.sh compare-envs REF OTHER [--no-copies]
 #   REF is an environment directory written by liblmdb, OTHER one written by the library under test from
-#   the same operations (see tests/differential/run_differential.sh). Checks, in order:
+#   the same operations (see tests/differential/run_differential.sh; with --dupsort the environments hold
+#   every duplicate kind: DUPSORT, DUPFIXED, INTEGERDUP, REVERSEDUP, sub-pages and sub-databases, and
+#   `mdb_dump -a` prints them with their duplicates=1/dupsort headers). Checks, in order:
 #   - mdb_stat -efa and mdb_dump -a succeed on both (the real liblmdb can open what the other wrote);
 #   - the dumps are identical except for the mapsize= header line ("dump" mismatch: contents differ);
 #   - the mdb_stat outputs are identical ("page" mismatch: tree depth, page counts, free pages differ);
