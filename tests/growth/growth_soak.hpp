@@ -2,17 +2,15 @@
 // reader process (growth_reader.cpp), which are one executable started in two modes.
 #pragma once
 
-#include <time.h>
-
+#include <chrono>
 #include <cstdint>
 #include <string>
 
 namespace growth {
 
 inline uint64_t now_ms() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+  using namespace std::chrono;
+  return static_cast<uint64_t>(duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
 }
 
 // The reader process's main loop; returns its exit status.
