@@ -15,5 +15,6 @@ int run_drop(int argc, char** argv);   // drop.cpp  (mdb_drop)
 int run_check(int argc, char** argv);  // check.cpp (the integrity checker)
 int run_demo(int argc, char** argv);   // demo.cpp  (load, read back and check a million keys)
 int run_bench(int argc, char** argv);  // bench.cpp (runs the aspen_bench program)
+int run_shrink(int argc, char** argv); // shrink.cpp (compacts the data file in place)
 
 }  // namespace aspen::tools

@@ -24,6 +24,7 @@ constexpr Command kCommands[] = {
     {"load", "mdb_load", aspen::tools::run_load, "load databases from mdb_dump text, in one transaction"},
     {"copy", "mdb_copy", aspen::tools::run_copy, "copy an environment, optionally compacting it"},
     {"drop", "mdb_drop", aspen::tools::run_drop, "empty or delete a database"},
+    {"shrink", nullptr, aspen::tools::run_shrink, "give freed pages back: compact the data file in place"},
     {"demo", nullptr, aspen::tools::run_demo, "load, read back and check 1,000,000 keys in a temp dir"},
     {"bench", nullptr, aspen::tools::run_bench, "benchmark Aspen against liblmdb and other engines (aspen_bench)"},
 };

@@ -113,6 +113,12 @@ struct EnvOptions {
 
 // Beyond LMDB: what operators watch (Env::health, `aspen stat --health`): who holds back page reuse, file and
 // map use, and the size of the last commit.
+// What Env::shrink did: the data file's size before and after.
+struct ShrinkResult {
+  uint64_t bytes_before = 0;
+  uint64_t bytes_after = 0;
+};
+
 struct Health {
   uint64_t last_txnid = 0;        // the newest committed transaction
   uint64_t oldest_txnid = 0;      // the oldest snapshot a reader pins; last_txnid when none
@@ -171,6 +177,11 @@ class Env {
   Status sync(bool force = true);
   Status copy(const char* path, unsigned flags = 0);
   Status copy_fd(int fd, unsigned flags = 0);
+  // Beyond LMDB: gives the pages that deletes freed back to the file system. Opens the environment at `path`,
+  // rewrites its data file compacted (what copy(kCopyCompact) writes) and swaps it in atomically (a crash
+  // leaves the old file or the new one, each whole). EBUSY while any other process, or another Env of this
+  // one, has the environment open; openers wait meanwhile.
+  static Result<ShrinkResult> shrink(const std::string& path, const EnvOptions& options = {});
   Result<int> reader_check();
   void reader_list(const std::function<void(const ReaderInfo&)>& fn) const;
   // Beyond LMDB: a lease for the read transactions begun from now on. A writer that needs pages ousts a reader

@@ -69,6 +69,13 @@ Status Env::copy(const char* path, unsigned flags) {
 
 Status Env::copy_fd(int fd, unsigned flags) { return impl_->copy_to(fd, (flags & kCopyCompact) != 0); }
 
+Result<ShrinkResult> Env::shrink(const std::string& path, const EnvOptions& options) {
+  ASPEN_ASSIGN(Env env, open(path, options));
+  ShrinkResult result;
+  ASPEN_TRY(env.impl_->shrink_and_close(&result.bytes_before, &result.bytes_after));
+  return result;
+}
+
 Result<int> Env::reader_check() { return impl_->reader_check(); }
 
 Status Env::set_reader_lease(uint32_t max_age_ms, uint32_t max_lag) {

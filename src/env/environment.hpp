@@ -138,6 +138,13 @@ class Environment final : public txn::EnvHost {
   Result<EnvInfo> info();
   Status sync(bool force);
   Status copy_to(int fd, bool compact);
+  // Beyond LMDB: rewrites the data file compacted (what copy_to(fd, true) writes) and swaps it in with
+  // rename(2), then closes. A crash leaves the old file or the new one, each whole. Nothing else may map the
+  // file meanwhile, so this must be the only Environment of this process on the lock file (EBUSY otherwise),
+  // no other process may have it open (EBUSY; byte 0 of the lock file is held exclusively, so openers
+  // wait), and REQUIRES: no transaction of this Environment is open. `*bytes_before`/`*bytes_after` are the
+  // data file's sizes.
+  Status shrink_and_close(uint64_t* bytes_before, uint64_t* bytes_after);
   Result<int> reader_check();
   void reader_list(const std::function<void(const ReaderInfo&)>& fn) const;
   ReaderTable& readers() { return readers_ ? *readers_ : no_table(); }

@@ -162,6 +162,15 @@ Status ReaderTable::share() {
   return s;
 }
 
+Status ReaderTable::claim_exclusive() {
+  if (in_process_) return ok_status();
+  Status s = os::lock_range(file_.fd(), 0, 1, os::LockMode::kExclusive, false);
+  if (os::is_lock_busy(s)) return ASPEN_ERROR(EBUSY);
+  ASPEN_TRY(s);
+  exclusive_ = true;
+  return ok_status();
+}
+
 Result<bool> ReaderTable::lock_writer() {
   void* mutex = header()->writer_mutex;
   ASPEN_ASSIGN(bool owner_died, os::RobustMutex::lock(mutex));

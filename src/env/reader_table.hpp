@@ -143,6 +143,11 @@ class ReaderTable {
   // (mdb_env_share_locks). The caller publishes the newest txnid first. No-op unless exclusive().
   Status share();
 
+  // Beyond LMDB (Environment::shrink_and_close): takes byte 0 exclusively again, which the kernel grants only
+  // when no other process has the environment open; meanwhile new openers wait for it. EBUSY otherwise.
+  // share() gives it back. An in-process table (MDB_NOLOCK) has no lock: the caller vouches.
+  Status claim_exclusive();
+
   // Locks the writer mutex. Returns true when its previous owner died holding it: the mutex has already been
   // made consistent and dead readers cleared; the caller must reload the newest meta and publish_txnid() it
   // (and fail with MDB_PANIC if the dead owner was a transaction of this process). REQUIRES: this thread does
