@@ -191,11 +191,12 @@ struct Config {
   IoBackend backend;
   size_t pool_pages;
   bool direct_io = true;
+  bool prefault = false;
 };
 
 std::string name_of(const Config& c) {
   return std::string(mode_name(c.mode)) + "/" + backend_name(c.backend) + "/" + std::to_string(c.pool_pages) +
-         (c.direct_io ? "" : "/buffered");
+         (c.direct_io ? "" : "/buffered") + (c.prefault ? "/prefault" : "");
 }
 
 // Runs every check of `f`'s data on `ex` within one async Txn.
@@ -224,12 +225,13 @@ TEST(AsyncRead, SameAnswersAsSyncInEveryModeAndBackend) {
       {ReadMode::kMap, IoBackend::kAuto, 0},      {ReadMode::kPool, IoBackend::kThreads, 256},
       {ReadMode::kHybrid, IoBackend::kSync, 256}, {ReadMode::kPool, IoBackend::kSync, 64},
       {ReadMode::kPool, IoBackend::kAuto, 256, /*direct_io=*/false},  // through the page cache
+      {ReadMode::kPool, IoBackend::kAuto, 1024, /*direct_io=*/true, /*prefault=*/true},
   };
   for (const Config& c : configs) {
     SCOPED_TRACE(name_of(c));
     auto ex = Executor::open(f.env, {.mode = c.mode, .backend = c.backend, .queue_depth = 32,
                                      .pool_pages = c.pool_pages ? c.pool_pages : 1, .io_threads = 2,
-                                     .direct_io = c.direct_io});
+                                     .direct_io = c.direct_io, .prefault_pool = c.prefault});
     ASSERT_TRUE(ex.ok());
     check_everything(f, **ex, 48);
     if (c.mode == ReadMode::kPool) {
