@@ -5,6 +5,9 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# io_uring is optional for a build, required here: deps-* install liburing-dev, so a missing liburing fails the
+# configure step instead of silently testing only the thread-pool fallback of the async read path.
+URING_FLAGS ?= -DASPEN_WITH_URING=ON
 
 .PHONY: all build run test test-release test-asan deps-build deps-test clean
 
@@ -17,7 +20,7 @@ deps-test:
 	@scripts/install-deps.sh test
 
 $(BUILD)/build.ninja:
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(URING_FLAGS) $(CMAKE_FLAGS)
 
 build: deps-build $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
@@ -31,7 +34,7 @@ test-release: deps-test $(BUILD)/build.ninja
 
 $(ASAN_BUILD)/build.ninja:
 	CC=clang CXX=clang++ cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-	  -DASPEN_SANITIZE=address,undefined $(CMAKE_FLAGS)
+	  -DASPEN_SANITIZE=address,undefined $(URING_FLAGS) $(CMAKE_FLAGS)
 
 test-asan: deps-test $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)

@@ -6,15 +6,20 @@
 //   aspen_async_bench drop DIR                           drop data.mdb from the page cache; print residency
 //   aspen_async_bench ab DIR MODE ROUNDS OPS IN_FLIGHT   warm A/B, sync mmap vs async MODE, one thread (below)
 //   aspen_async_bench run DIR ENGINE N OPS [options]     one measurement, one CSV line on stdout:
-//       engine,n,temperature,ops,seconds,ops_per_s,found,reads,resident_before,cpu_seconds
+//       engine,n,temperature,ops,seconds,ops_per_s,found,reads,resident_before,cpu_seconds,runq_seconds
 //     (cpu_seconds: the process's user + system time during the timed part, all threads: on a shared machine
-//     ops / cpu_seconds is the steadier measure of CPU-bound warm runs)
+//     ops / cpu_seconds is the steadier measure of CPU-bound warm runs; runq_seconds: time the reading threads
+//     were runnable but waited for a CPU, summed over them, from /proc/thread-self/schedstat)
 //     ENGINE: hybrid | pool | map   (async, N = lookups in flight, one thread)
 //             mmap | lmdb           (synchronous, N = threads)
-//             raw                   (io_uring random 4 KiB page reads of data.mdb, N in flight)
+//             raw | rawd            (io_uring random 4 KiB page reads of data.mdb, N in flight; rawd with
+//                                    O_DIRECT, as the kPool pager reads)
 //     --cold         drop the file from the page cache first (the run is its own process: nothing maps it)
 //     --warm         read everything once through the engine's own path before timing
 //     --pool-pages P kPool buffer pool size (default 65536 = 256 MiB)
+//     --prefault     kPool: touch the pool's memory before timing (ExecutorOptions::prefault_pool), as a
+//                    long-running executor has; otherwise the first read into each frame also faults it in
+//     --direct       raw: O_DIRECT (the same as ENGINE rawd)
 //     --seed S
 // Every engine opens the environment without read-ahead (MDB_NORDAHEAD; the async pager's descriptor has
 // POSIX_FADV_RANDOM), the setting LMDB recommends for random reads of data larger than memory.
@@ -38,6 +43,7 @@
 #include "aspen/async.hpp"
 #include "aspen/aspen.hpp"
 #include "lmdb_reader.hpp"
+#include "sched.hpp"
 #include "os/uring.hpp"
 
 namespace aspen::async_bench {
@@ -55,7 +61,7 @@ uint64_t splitmix(uint64_t& state) {
 struct Options {
   std::string dir, engine;
   uint64_t n = 1, ops = 10000, seed = 1, pool_pages = 65536;
-  bool cold = false, warm = false, direct = false;
+  bool cold = false, warm = false, direct = false, prefault = false;
 };
 
 double cpu_now() {
@@ -67,6 +73,7 @@ double cpu_now() {
 
 struct Outcome {
   double cpu = 0;
+  double runq = 0;  // seconds the reading threads waited for a CPU (sched.hpp), summed over them
   double seconds = 0;
   uint64_t found = 0, checksum = 0, reads = 0;
 };
@@ -165,7 +172,8 @@ Result<Outcome> run_async(const Options& o, uint64_t entries) {
                                              : async::ReadMode::kHybrid;
   ASPEN_ASSIGN(Env env, Env::open(o.dir, {.map_size = uint64_t{64} << 30, .flags = kReadOnly | kNoReadahead}));
   const unsigned depth = static_cast<unsigned>(std::max<uint64_t>(64, 2 * o.n));
-  ASPEN_ASSIGN(auto ex, async::Executor::open(env, {.mode = mode, .queue_depth = depth, .pool_pages = o.pool_pages}));
+  ASPEN_ASSIGN(auto ex, async::Executor::open(env, {.mode = mode, .queue_depth = depth, .pool_pages = o.pool_pages,
+                                                     .prefault_pool = o.prefault}));
   ASPEN_ASSIGN(async::Txn txn, async::Txn::begin(*ex));
   ASPEN_ASSIGN(Dbi dbi, txn.read_txn().open_db(nullptr, 0));
   Tally tally;
@@ -174,6 +182,7 @@ Result<Outcome> run_async(const Options& o, uint64_t entries) {
     ASPEN_TRY(ex->run());
   }
   const uint64_t reads_before = ex->stats().reads;
+  const double runq_start = runq_seconds_now();
   const double cpu_start = cpu_now();
   const auto start = Clock::now();
   for (uint64_t k = 0; k < o.n; ++k)
@@ -182,6 +191,7 @@ Result<Outcome> run_async(const Options& o, uint64_t entries) {
   Outcome out;
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   out.cpu = cpu_now() - cpu_start;
+  out.runq = runq_seconds_now() - runq_start;
   out.found = tally.found;
   out.checksum = tally.checksum;
   out.reads = ex->stats().reads - reads_before;
@@ -202,11 +212,13 @@ Result<Outcome> run_mmap(const Options& o, uint64_t entries) {
   }
   const uint64_t per_thread = o.ops / o.n;
   std::vector<Tally> tallies(o.n);
+  std::vector<double> runq(o.n, 0);
   const double cpu_start = cpu_now();
   const auto start = Clock::now();
   std::vector<std::thread> threads;
   for (uint64_t t = 0; t < o.n; ++t) {
     threads.emplace_back([&, t] {
+      const double runq_start = runq_seconds_now();
       auto txn = env.begin_read();
       if (!txn.ok()) return;
       uint64_t state = o.seed * 7919 + t;
@@ -218,6 +230,7 @@ Result<Outcome> run_mmap(const Options& o, uint64_t entries) {
           tallies[t].checksum += static_cast<unsigned char>((*v)[v->size() / 2]) + v->size();
         }
       }
+      runq[t] = runq_seconds_now() - runq_start;
     });
   }
   for (auto& th : threads) th.join();
@@ -228,6 +241,7 @@ Result<Outcome> run_mmap(const Options& o, uint64_t entries) {
     out.found += t.found;
     out.checksum += t.checksum;
   }
+  for (double w : runq) out.runq += w;
   return out;
 }
 
@@ -252,6 +266,7 @@ Result<Outcome> run_raw(const Options& o) {
   auto* buffers = static_cast<std::byte*>(mem);
   uint64_t state = o.seed, issued = 0, done = 0;
   os::ReadCompletion batch[64];
+  const double runq_start = runq_seconds_now();
   const double cpu_start = cpu_now();
   const auto start = Clock::now();
   while (done < o.ops) {
@@ -266,6 +281,7 @@ Result<Outcome> run_raw(const Options& o) {
   Outcome out;
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   out.cpu = cpu_now() - cpu_start;
+  out.runq = runq_seconds_now() - runq_start;
   out.found = out.reads = done;
   os::close_fd(rfd);
   return out;
@@ -350,8 +366,10 @@ int run(const Options& o) {
     take(run_async(o, entries));
   } else if (o.engine == "mmap") {
     take(run_mmap(o, entries));
-  } else if (o.engine == "raw") {
-    take(run_raw(o));
+  } else if (o.engine == "raw" || o.engine == "rawd") {
+    Options d = o;
+    d.direct = o.direct || o.engine == "rawd";
+    take(run_raw(d));
   } else if (o.engine == "lmdb") {
     LmdbRun r = run_lmdb(o.dir, static_cast<unsigned>(o.n), o.ops / o.n, entries, true, o.seed, o.warm);
     if (!r.error.empty()) return std::fprintf(stderr, "lmdb: %s\n", r.error.c_str()), 1;
@@ -360,14 +378,16 @@ int run(const Options& o) {
     out.cpu = r.cpu_seconds;
     out.found = r.found;
     out.checksum = r.checksum;
+    out.runq = r.runq_seconds;
   }
   if (rc != 0) return std::fprintf(stderr, "%s: %s\n", o.engine.c_str(), error_message(rc)), 1;
-  const uint64_t ops = o.engine == "raw" ? o.ops : (o.ops / o.n) * o.n;
-  std::printf("%s,%llu,%s,%llu,%.4f,%.0f,%llu,%llu,%.4f,%.4f\n", o.engine.c_str(), static_cast<unsigned long long>(o.n),
+  const bool raw = o.engine == "raw" || o.engine == "rawd";
+  const uint64_t ops = raw ? o.ops : (o.ops / o.n) * o.n;
+  std::printf("%s,%llu,%s,%llu,%.4f,%.0f,%llu,%llu,%.4f,%.4f,%.4f\n", o.engine.c_str(), static_cast<unsigned long long>(o.n),
               o.cold ? "cold" : (o.warm ? "warm" : "as-is"), static_cast<unsigned long long>(ops), out.seconds,
               static_cast<double>(ops) / out.seconds, static_cast<unsigned long long>(out.found),
-              static_cast<unsigned long long>(out.reads), resident, out.cpu);
-  if (o.engine != "raw" && out.found != ops) std::fprintf(stderr, "warning: %llu of %llu keys found\n",
+              static_cast<unsigned long long>(out.reads), resident, out.cpu, out.runq);
+  if (!raw && out.found != ops) std::fprintf(stderr, "warning: %llu of %llu keys found\n",
                                                            static_cast<unsigned long long>(out.found),
                                                            static_cast<unsigned long long>(ops));
   return 0;
@@ -378,8 +398,8 @@ int usage() {
                "usage: aspen_async_bench load DIR ENTRIES VALUE_BYTES\n"
                "       aspen_async_bench drop DIR\n"
                "       aspen_async_bench ab DIR hybrid|pool|map ROUNDS OPS_PER_ROUND IN_FLIGHT\n"
-               "       aspen_async_bench run DIR hybrid|pool|map|mmap|lmdb|raw N OPS [--cold|--warm] "
-               "[--pool-pages P] [--seed S]\n");
+               "       aspen_async_bench run DIR hybrid|pool|map|mmap|lmdb|raw|rawd N OPS [--cold|--warm] "
+               "[--pool-pages P] [--prefault] [--direct] [--seed S]\n");
   return 2;
 }
 
@@ -410,6 +430,7 @@ int main(int argc, char** argv) {
     if (a == "--cold") o.cold = true;
     else if (a == "--warm") o.warm = true;
     else if (a == "--direct") o.direct = true;
+    else if (a == "--prefault") o.prefault = true;
     else if (a == "--pool-pages" && i + 1 < argc) o.pool_pages = std::strtoull(argv[++i], nullptr, 10);
     else if (a == "--seed" && i + 1 < argc) o.seed = std::strtoull(argv[++i], nullptr, 10);
     else return usage();

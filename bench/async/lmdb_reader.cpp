@@ -1,6 +1,7 @@
 // liblmdb (Debian) random point reads for bench/async. Compiled without Aspen's include path, so <lmdb.h> is
 // Debian's, and linked to Debian's liblmdb alone (never Aspen's lmdb_abi).
 #include "lmdb_reader.hpp"
+#include "sched.hpp"
 
 #include <lmdb.h>
 
@@ -65,12 +66,14 @@ LmdbRun run_lmdb(const std::string& dir, unsigned threads, uint64_t per_thread, 
     if (txn) mdb_txn_abort(txn);
   }
   std::vector<uint64_t> found(threads, 0), sums(threads, 0);
+  std::vector<double> runq(threads, 0);
   const double cpu_start = cpu_now();
   auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> workers;
   for (unsigned t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       MDB_txn* txn = nullptr;
+      const double runq_start = runq_seconds_now();
       if (mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn) != 0) return;
       uint64_t state = seed * 1000003 + t;
       for (uint64_t i = 0; i < per_thread; ++i) {
@@ -82,6 +85,7 @@ LmdbRun run_lmdb(const std::string& dir, unsigned threads, uint64_t per_thread, 
         }
       }
       mdb_txn_abort(txn);
+      runq[t] = runq_seconds_now() - runq_start;
     });
   }
   for (auto& w : workers) w.join();
@@ -90,6 +94,7 @@ LmdbRun run_lmdb(const std::string& dir, unsigned threads, uint64_t per_thread, 
   for (unsigned t = 0; t < threads; ++t) {
     out.found += found[t];
     out.checksum += sums[t];
+    out.runq_seconds += runq[t];
   }
   mdb_env_close(env);
   return out;

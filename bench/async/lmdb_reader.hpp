@@ -10,6 +10,7 @@ namespace aspen::async_bench {
 struct LmdbRun {
   double seconds = 0;
   double cpu_seconds = 0;  // user + system time of the process during the reads
+  double runq_seconds = 0; // time the reading threads spent waiting for a CPU, summed over them
   uint64_t found = 0;
   uint64_t checksum = 0;
   std::string error;  // empty on success

@@ -20,16 +20,22 @@ LABELS = {
     "mmap": "Aspen sync mmap (N threads)",
     "lmdb": "liblmdb 0.9.24 (N threads)",
     "raw": "raw io_uring 4 KiB reads (N in flight)",
+    "rawd": "raw io_uring 4 KiB reads, O_DIRECT (N in flight)",
 }
+THREADED = {"mmap", "lmdb"}  # N is threads; for the others N is reads in flight on one thread
 
 
 def medians(path, metric="wall"):
-    """(temperature, engine, n) -> (median, min, max, runs) of lookups per wall second, or per CPU second."""
+    """(temperature, engine, n) -> (median, min, max, runs) of lookups per wall second, or per CPU second, or
+    the share of the reading threads' time spent waiting for a CPU (runq)."""
     runs = defaultdict(list)
     with open(path) as f:
         for row in csv.DictReader(f):
             if metric == "wall":
                 v = float(row["ops_per_s"])
+            elif metric == "runq":
+                threads = int(row["n"]) if row["engine"] in THREADED else 1
+                v = float(row.get("runq_seconds") or 0) / max(float(row["seconds"]) * threads, 1e-9)
             else:
                 v = float(row["ops"]) / max(float(row["cpu_seconds"]), 1e-9)
             runs[(row["temperature"], row["engine"], int(row["n"]))].append(v)
@@ -40,10 +46,10 @@ def main():
     path, out = sys.argv[1], sys.argv[2]
     m = medians(path)
     fig, ax = plt.subplots(figsize=(8, 5))
-    for engine in ["raw", "hybrid", "pool", "mmap", "lmdb"]:
+    for engine in ["raw", "rawd", "hybrid", "pool", "mmap", "lmdb"]:
         pts = sorted((n, v[0]) for (t, e, n), v in m.items() if t == "cold" and e == engine)
         if pts:
-            style = "--" if engine == "raw" else "-"
+            style = "--" if engine.startswith("raw") else "-"
             ax.plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o", label=LABELS[engine])
     ax.set_xscale("log", base=2)
     ax.set_xlabel("lookups in flight (async, raw) or threads (mmap, liblmdb)")
@@ -67,14 +73,17 @@ def main():
     fig.tight_layout()
     fig.savefig(f"{out}/warm.png", dpi=110)
 
+    runq = medians(path, "runq")
     with open(f"{out}/summary.md", "w") as f:
         for temp in ["cold", "warm"]:
-            f.write(f"| {temp} | N | median lookups/s | min | max | median lookups/CPU-s | runs |\n")
-            f.write("|---|---|---|---|---|---|---|\n")
+            f.write(f"| {temp} | N | median lookups/s | min | max | median lookups/CPU-s | "
+                    "median CPU wait | runs |\n")
+            f.write("|---|---|---|---|---|---|---|---|\n")
             for (t, e, n), v in sorted(m.items()):
                 if t == temp:
                     c = cpu[(t, e, n)][0]
-                    f.write(f"| {e} | {n} | {v[0]:.0f} | {v[1]:.0f} | {v[2]:.0f} | {c:.0f} | {v[3]} |\n")
+                    w = runq[(t, e, n)][0]
+                    f.write(f"| {e} | {n} | {v[0]:.0f} | {v[1]:.0f} | {v[2]:.0f} | {c:.0f} | {w:.0%} | {v[3]} |\n")
             f.write("\n")
         ab = defaultdict(list)
         try:

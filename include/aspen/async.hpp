@@ -191,6 +191,8 @@ struct ExecutorOptions {
   unsigned io_threads = 4;        // workers of the kThreads backend
   uint32_t residency_ms = 200;    // kHybrid: a page seen resident is trusted for one to two such periods
   bool direct_io = true;          // kPool: read with O_DIRECT where the file system allows (no page-cache copy)
+  bool prefault_pool = false;     // kPool: back the whole pool with memory at open, instead of faulting each
+                                  // frame in during its first read (faster first pass; all memory up front)
 };
 
 struct ExecutorStats {

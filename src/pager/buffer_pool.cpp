@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "os/io_hooks.hpp"
 
@@ -14,10 +15,11 @@ void unpin(Frame* frame) {
   if (--frame->pins == 0) frame->pool->on_unpinned(frame);
 }
 
-Result<std::unique_ptr<BufferPool>> BufferPool::create(size_t page_size, size_t capacity_pages) {
+Result<std::unique_ptr<BufferPool>> BufferPool::create(size_t page_size, size_t capacity_pages, bool prefault) {
   if (page_size == 0 || capacity_pages == 0) return ASPEN_ERROR(EINVAL);
   auto* slab = static_cast<std::byte*>(os::io().aligned_alloc(page_size, page_size * capacity_pages));
   if (!slab) return ASPEN_ERROR(ENOMEM);
+  if (prefault) std::memset(slab, 0, page_size * capacity_pages);
   std::unique_ptr<BufferPool> pool(new (std::nothrow) BufferPool(page_size, capacity_pages, slab));
   if (!pool) {
     std::free(slab);

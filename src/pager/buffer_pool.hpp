@@ -45,8 +45,11 @@ struct Frame {
 
 class BufferPool {
  public:
-  // A pool of `capacity_pages` pages of `page_size` bytes (ENOMEM when the slab cannot be allocated).
-  static Result<std::unique_ptr<BufferPool>> create(size_t page_size, size_t capacity_pages);
+  // A pool of `capacity_pages` pages of `page_size` bytes (ENOMEM when the slab cannot be allocated). With
+  // `prefault`, the slab is written once now, so that the kernel backs it with memory at creation rather
+  // than on the first read into each frame (a fault per frame inside the read's system call, which
+  // measurably slows the first pass of reads through a large pool).
+  static Result<std::unique_ptr<BufferPool>> create(size_t page_size, size_t capacity_pages, bool prefault = false);
   ~BufferPool();
   BufferPool(const BufferPool&) = delete;
   BufferPool& operator=(const BufferPool&) = delete;

@@ -37,7 +37,8 @@ Result<std::unique_ptr<UringPager>> UringPager::open(int fd, size_t page_size, c
     return ASPEN_ERROR(ENOMEM);
   }
   pager->direct_ = direct;
-  ASPEN_ASSIGN(pager->pool_, BufferPool::create(page_size, options.pool_pages));
+  const bool prefault = options.mode == PagerMode::kPool && options.prefault_pool;
+  ASPEN_ASSIGN(pager->pool_, BufferPool::create(page_size, options.pool_pages, prefault));
   ASPEN_ASSIGN(pager->queue_, os::ReadQueue::open(options.queue));
   return pager;
 }

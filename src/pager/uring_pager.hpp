@@ -49,6 +49,7 @@ struct UringPagerOptions {
   size_t pool_pages = 16384;
   size_t max_cached_run = 0;        // kPool: longer runs are not cached; 0 = pool_pages / 8
   bool direct_io = true;            // kPool: O_DIRECT reads where possible (see above)
+  bool prefault_pool = false;       // kPool: back the pool with memory at open (BufferPool::create)
   uint32_t residency_ms = 200;      // kHybrid: length of a residency epoch (marks live one to two)
   os::ReadQueueOptions queue;
 };

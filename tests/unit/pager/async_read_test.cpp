@@ -1,7 +1,8 @@
 // The coroutine read API against the synchronous one (layer: async over pager): over a random workload with
 // plain values, overflow values, DUPSORT (sub-pages and sub-trees), DUPFIXED and integer keys, every
 // co_await txn.get() and every async cursor step answers exactly what ReadTxn::get / Cursor::get answer on the
-// same snapshot, in every read mode and with every I/O backend, io_uring refused included.
+// same snapshot, in every read mode and with every I/O backend, io_uring refused included; a snapshot held
+// while a writer commits keeps answering what it answered before; a build with liburing really uses it.
 #include <poll.h>
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "aspen/async.hpp"
@@ -189,11 +191,12 @@ struct Config {
   IoBackend backend;
   size_t pool_pages;
   bool direct_io = true;
+  bool prefault = false;
 };
 
 std::string name_of(const Config& c) {
   return std::string(mode_name(c.mode)) + "/" + backend_name(c.backend) + "/" + std::to_string(c.pool_pages) +
-         (c.direct_io ? "" : "/buffered");
+         (c.direct_io ? "" : "/buffered") + (c.prefault ? "/prefault" : "");
 }
 
 // Runs every check of `f`'s data on `ex` within one async Txn.
@@ -222,12 +225,13 @@ TEST(AsyncRead, SameAnswersAsSyncInEveryModeAndBackend) {
       {ReadMode::kMap, IoBackend::kAuto, 0},      {ReadMode::kPool, IoBackend::kThreads, 256},
       {ReadMode::kHybrid, IoBackend::kSync, 256}, {ReadMode::kPool, IoBackend::kSync, 64},
       {ReadMode::kPool, IoBackend::kAuto, 256, /*direct_io=*/false},  // through the page cache
+      {ReadMode::kPool, IoBackend::kAuto, 1024, /*direct_io=*/true, /*prefault=*/true},
   };
   for (const Config& c : configs) {
     SCOPED_TRACE(name_of(c));
     auto ex = Executor::open(f.env, {.mode = c.mode, .backend = c.backend, .queue_depth = 32,
                                      .pool_pages = c.pool_pages ? c.pool_pages : 1, .io_threads = 2,
-                                     .direct_io = c.direct_io});
+                                     .direct_io = c.direct_io, .prefault_pool = c.prefault});
     ASSERT_TRUE(ex.ok());
     check_everything(f, **ex, 48);
     if (c.mode == ReadMode::kPool) {
@@ -258,6 +262,84 @@ TEST(AsyncRead, PoolNeverServesAnotherSnapshotsPages) {
   check_everything(f, **ex, 32);
   for (int round = 1; round <= 2; ++round) {
     f.fill(200, round);  // rewrites and deletes: freed pages are reused by the next commits
+    check_everything(f, **ex, 32);
+  }
+}
+
+// The answer the synchronous API gives, as (code, bytes).
+using Answer = std::pair<int, std::string>;
+
+std::vector<Answer> sync_answers(const Txn& txn, const std::vector<std::pair<Dbi, std::string>>& q) {
+  std::vector<Answer> out;
+  for (const auto& [dbi, key] : q) {
+    Result<Bytes> want = txn.read_txn().get(dbi, bytes_of(key));
+    out.emplace_back(want.code(), want.ok() ? std::string(string_of(*want)) : std::string());
+  }
+  return out;
+}
+
+// Like check_gets, against answers taken before the lookups started.
+Task<void> check_against(const Txn& txn, const std::vector<std::pair<Dbi, std::string>>& q,
+                         const std::vector<Answer>& want, size_t first, size_t step, std::vector<std::string>& errors,
+                         size_t& checked) {
+  for (size_t i = first; i < q.size(); i += step) {
+    Result<Value> got = co_await txn.get(q[i].first, bytes_of(q[i].second));
+    ++checked;
+    if (got.code() != want[i].first || (got.ok() && got->view() != want[i].second))
+      errors.push_back(describe(q[i].first, q[i].second) + ": differs from the snapshot's answer");
+  }
+}
+
+// Lookups on a snapshot taken before a writer commits (rewrites, deletes, frees and reuses pages), started
+// before the commits and finished after them, answer exactly what that snapshot answered.
+void hold_snapshot_across_commits(Fixture& f, Executor& ex, int& round) {
+  auto txn = Txn::begin(ex);
+  ASSERT_TRUE(txn.ok());
+  const auto q = f.queries();
+  const std::vector<Answer> want = sync_answers(*txn, q);
+  std::vector<std::string> errors;
+  size_t checked = 0;
+  for (size_t i = 0; i < 24; ++i) ex.spawn(check_against(*txn, q, want, i, 24, errors, checked));
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(ex.run_once(false).ok());  // lookups now under way
+  std::thread writer([&] {
+    f.fill(200, ++round);  // from another thread: this one keeps its read transaction
+    f.fill(200, ++round);
+  });
+  writer.join();
+  ASSERT_TRUE(ex.run().ok());
+  EXPECT_EQ(checked, q.size());
+  for (size_t i = 0; i < errors.size() && i < 20; ++i) ADD_FAILURE() << errors[i];
+}
+
+TEST(AsyncRead, HeldSnapshotIgnoresCommitsMadeMidFlight) {
+  Fixture f;
+  int round = 0;
+  for (auto [mode, pool] : {std::pair{ReadMode::kHybrid, 4096}, {ReadMode::kPool, 64}, {ReadMode::kPool, 8192},
+                            {ReadMode::kMap, 1}}) {
+    SCOPED_TRACE(std::string(mode_name(mode)) + "/" + std::to_string(pool));
+    auto ex = Executor::open(f.env, {.mode = mode, .queue_depth = 32, .pool_pages = static_cast<size_t>(pool)});
+    ASSERT_TRUE(ex.ok());
+    hold_snapshot_across_commits(f, **ex, round);
+    check_everything(f, **ex, 16);  // a new Txn sees the commits
+  }
+}
+
+// When the build has liburing, kAuto must pick io_uring (unless the administrator disabled it), so that the
+// tests above really exercise it and not only the fallback.
+TEST(AsyncRead, UsesIoUringWhenBuiltWithIt) {
+  if (!os::uring_compiled_in()) GTEST_SKIP() << "built without liburing (ASPEN_WITH_URING=OFF)";
+  if (FILE* s = std::fopen("/proc/sys/kernel/io_uring_disabled", "r")) {
+    int disabled = 0;
+    const bool read = std::fscanf(s, "%d", &disabled) == 1;
+    std::fclose(s);
+    if (read && disabled != 0) GTEST_SKIP() << "io_uring disabled by kernel.io_uring_disabled";
+  }
+  Fixture f;
+  for (ReadMode mode : {ReadMode::kHybrid, ReadMode::kPool}) {
+    SCOPED_TRACE(mode_name(mode));
+    auto ex = Executor::open(f.env, {.mode = mode, .backend = IoBackend::kAuto, .pool_pages = 256});
+    ASSERT_TRUE(ex.ok());
+    EXPECT_EQ((*ex)->backend(), IoBackend::kUring);
     check_everything(f, **ex, 32);
   }
 }

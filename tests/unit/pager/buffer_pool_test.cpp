@@ -36,6 +36,19 @@ TEST(BufferPool, FindsFramesBySnapshotAndPage) {
   EXPECT_EQ((*pool)->used_pages(), 1u);
 }
 
+// A prefaulted pool (ExecutorOptions::prefault_pool) behaves as any other: page-aligned, zeroed frames.
+TEST(BufferPool, PrefaultedPoolHandsOutZeroedAlignedFrames) {
+  auto pool = BufferPool::create(kPage, 16, /*prefault=*/true);
+  ASSERT_TRUE(pool.ok());
+  for (uint64_t pgno = 0; pgno < 16; ++pgno) {
+    Frame* f = load(**pool, 1, pgno);
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(f->data) % kPage, 0u);
+    EXPECT_EQ(f->data[kPage - 1], std::byte{0});
+  }
+  EXPECT_EQ((*pool)->used_pages(), 16u);
+}
+
 TEST(BufferPool, EvictsUnpinnedFramesOnly) {
   auto pool = BufferPool::create(kPage, 4);
   ASSERT_TRUE(pool.ok());
