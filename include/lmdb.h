@@ -82,7 +82,9 @@
  *
  *  @par Memory contents written to disk
  *  - Pages are built in heap memory before they are written. By default that memory is zeroed
- *    first so that unrelated heap contents never reach the file; #MDB_NOMEMINIT skips the zeroing
+ *    first so that unrelated heap contents never reach the file (buffers are reused from a pool
+ *    as liblmdb does: the unused gap of a page may then hold older bytes of this environment's own
+ *    pages, including deleted or aborted data); #MDB_NOMEMINIT skips the zeroing
  *    and is unsafe for applications that handle secrets. With #MDB_WRITEMAP the question does not
  *    arise: pages are written in place.
  */

@@ -59,7 +59,7 @@ unsigned Tree::choose_split(const std::byte* p, const std::vector<uint16_t>& ord
 void Tree::redistribute(std::byte* left, std::byte* right, const std::vector<uint16_t>& order,
                         unsigned split_index, const NodeSpec& item) const {
   const size_t psize = store_->page_size();
-  auto scratch = std::make_unique<std::byte[]>(psize);
+  auto scratch = std::make_unique_for_overwrite<std::byte[]>(psize);  // fully overwritten: no zeroing
   std::memcpy(scratch.get(), left, psize);  // the old left page, read while `left` is rebuilt
   const std::byte* old = scratch.get();
   const bool branch = page::is_branch(left);

@@ -63,7 +63,8 @@ class EnvHost {
   virtual Status sync_data(bool force) = 0;
   // MDB_PANIC once the environment refused further writes after a failed sync or meta write.
   virtual bool poisoned() const = 0;
-  // A page-sized buffer for a dirty page, and its return. Buffers come from a pool.
+  // A page-sized buffer for a dirty page, and its return. Buffers come from a pool. A buffer holds zeroes
+  // or an image of one of this environment's pages, never unrelated heap memory (unless MDB_NOMEMINIT).
   virtual std::byte* take_buffer(unsigned pages) = 0;
   virtual void give_buffer(std::byte* buffer, unsigned pages) = 0;
 };

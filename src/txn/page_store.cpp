@@ -13,6 +13,20 @@ namespace {
 
 constexpr unsigned kWriteMap = 0x80000;
 
+// Copies page `src` into `dst` but for the free gap [lower, upper) of a branch or leaf page, as liblmdb's
+// mdb_page_copy: the gap of `dst` keeps what its buffer held (zeroes or an older image of one of this
+// environment's pages, see EnvHost::take_buffer), which nothing reads and which is never foreign memory.
+void copy_page(std::byte* dst, const std::byte* src, size_t psize) {
+  const unsigned lower = page::lower(src), upper = page::upper(src);
+  const bool nodes = (page::is_branch(src) || page::is_leaf(src)) && !page::is_leaf2(src);
+  if (!nodes || !page::header_sane(src, psize) || upper - lower < 64) {
+    std::memcpy(dst, src, psize);
+    return;
+  }
+  std::memcpy(dst, src, lower);
+  std::memcpy(dst + upper, src + upper, psize - upper);
+}
+
 }  // namespace
 
 std::byte* Transaction::find_dirty(uint64_t pgno) const {
@@ -41,7 +55,7 @@ Result<std::byte*> Transaction::touch(std::byte* p) {
     dirty_.reserve(dirty_.size() + 1);  // before the buffer: a failed put must not lose it
     std::byte* copy = host_->take_buffer(1);
     if (!copy) return ASPEN_ERROR(ENOMEM);
-    std::memcpy(copy, p, geometry_.page_size);
+    copy_page(copy, p, geometry_.page_size);
     dirty_.put(pgno, copy, 1);
     ++writes_;
     modified_ = true;
@@ -49,7 +63,7 @@ Result<std::byte*> Transaction::touch(std::byte* p) {
   }
   ASPEN_ASSIGN(std::byte* fresh, allocate(1));
   const uint64_t fresh_pgno = page::page_number(fresh);
-  std::memcpy(fresh, p, geometry_.page_size);
+  copy_page(fresh, p, geometry_.page_size);
   page::header(fresh)->pgno = fresh_pgno;
   page::header(fresh)->flags |= format::kPageDirty;
   freed_.push_back(pgno);
