@@ -30,19 +30,19 @@ size_t page_size() {
 
 bool forked_since(pid_t recorded) { return pid() != recorded; }
 
+namespace detail {
+std::atomic<uint64_t> fork_generation{0};
+}  // namespace detail
+
 namespace {
 
-std::atomic<uint64_t> g_fork_generation{0};
+void count_fork_in_child() { detail::fork_generation.fetch_add(1, std::memory_order_relaxed); }
 
-void count_fork_in_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+// Registered when the library is loaded, so that fork_generation() is one relaxed load (it runs on every
+// point read and cursor step).
+[[maybe_unused]] const bool g_fork_counter_registered = ::pthread_atfork(nullptr, nullptr, count_fork_in_child) == 0;
 
 }  // namespace
-
-uint64_t fork_generation() {
-  static const bool registered = [] { return ::pthread_atfork(nullptr, nullptr, count_fork_in_child) == 0; }();
-  (void)registered;
-  return g_fork_generation.load(std::memory_order_relaxed);
-}
 
 uint64_t monotonic_ms() {
   struct timespec ts;

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -29,10 +30,13 @@ size_t page_size();
 bool forked_since(pid_t recorded);
 
 // How many fork()s separate this process from the original one: 0 in a process that never forked since its
-// first call, incremented in the child by a pthread_atfork handler (registered by the first call). Cheap
+// first call, incremented in the child by a pthread_atfork handler (registered when the library loads). Cheap
 // (one relaxed load), so hot paths may compare it with a value recorded at open to detect a forked child.
 // Children made without fork() handlers (vfork, raw clone) are not counted.
-uint64_t fork_generation();
+namespace detail {
+extern std::atomic<uint64_t> fork_generation;  // counted by a pthread_atfork handler registered at load time
+}  // namespace detail
+inline uint64_t fork_generation() { return detail::fork_generation.load(std::memory_order_relaxed); }
 
 // Milliseconds of CLOCK_MONOTONIC_COARSE (system-wide: comparable between processes of one boot; resolution
 // a few ms). For reader ages and leases.

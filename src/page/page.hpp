@@ -180,15 +180,30 @@ struct SearchResult {
 // `size` bounds the page (the page size, or a sub-page's size): every probed node is checked against it.
 template <class Compare>
 SearchResult search(const std::byte* p, Bytes key, const Compare& cmp, size_t leaf2_key_size, size_t size) {
-  unsigned n = num_keys(p);
-  int low = is_leaf(p) ? 0 : 1, high = static_cast<int>(n) - 1;
+  // The header fields are read once: `cmp` may be an opaque call, after which the compiler would reload them.
+  const unsigned n = num_keys(p);
+  const bool leaf = is_leaf(p), packed = is_leaf2(p);
+  const size_t up = upper(p);
+  int low = leaf ? 0 : 1, high = static_cast<int>(n) - 1;
   unsigned i = 0;
   int rc = 0;
-  const bool packed = is_leaf2(p);
   while (low <= high) {
     i = static_cast<unsigned>((low + high) >> 1);
-    if (!packed && !node_sane(p, i, size)) return {0, false, true};
-    rc = cmp(key, key_at(p, i, leaf2_key_size));
+    Bytes probe;
+    if (packed) {
+      probe = {leaf2_key(p, i, leaf2_key_size), leaf2_key_size};
+    } else {
+      // node_sane(p, i, size), with the header fields hoisted.
+      const size_t off = node_offset(p, i);
+      if ((off & 1) || off < up || off + kNodeHeaderSize > size) return {0, false, true};
+      const std::byte* nd = p + off;
+      const size_t key_size = node_key_size(nd);
+      size_t end = off + kNodeHeaderSize + key_size;
+      if (leaf) end += (node_flags(nd) & format::kNodeBigData) ? sizeof(uint64_t) : node_data_size(nd);
+      if (end > size) return {0, false, true};
+      probe = {nd + kNodeHeaderSize, key_size};
+    }
+    rc = cmp(key, probe);
     if (rc == 0) break;
     if (rc > 0) low = static_cast<int>(i) + 1;
     else high = static_cast<int>(i) - 1;

@@ -52,6 +52,11 @@ class Cursor {
   // mdb_cursor_get: `key`/`data` are inputs for the SET/GET_BOTH family and outputs otherwise, exactly as
   // MDB_val in LMDB (a NULL output is simply not written).
   Status get(CursorOp op, Bytes* key, Bytes* data);
+  // MDB_NEXT when it stays on the current leaf of a database without duplicates, the plain case of a scan:
+  // moves to the next item and reports it, and returns true. Returns false, changing nothing, in every
+  // other case (end of leaf, eof/deleted/saved state, DUPSORT, LEAF2, a bad node); get(kNext) then does it.
+  // See cursor_step.cpp.
+  bool step_within_leaf(Bytes* key, Bytes* data);
   // mdb_cursor_put. With kReserve, `data->data()` comes back pointing at the reserved space; on
   // MDB_KEYEXIST with kNoOverwrite, `*data` is the existing value.
   Status put(Bytes key, Bytes* data, unsigned flags);
@@ -139,6 +144,7 @@ class Cursor {
   bool eof_ = false;
   bool deleted_ = false;
   SavedPosition saved_;
+  size_t step_page_size_ = 0;  // the page size, cached by step_within_leaf
 };
 
 }  // namespace aspen::tree

@@ -7,19 +7,8 @@ namespace aspen::tree {
 
 using format::kPageHeaderSize;
 
-// LEAF2 pages are checked by their keys alone: LMDB counts each key as 2 bytes of lower and ksize-2 of
-// upper, so with 1-byte keys (DUPFIXED values of one byte) upper, and then lower, pass the page end.
 Status Tree::check_page(const std::byte* p) const {
-  const size_t size = page_bytes();
-  bool ok;
-  if (page::is_leaf2(p)) {
-    const unsigned lo = page::lower(p);
-    ok = page::is_leaf(p) && lo >= format::kPageHeaderSize && !(lo & 1) && page::leaf2_sane(p, leaf2_key_size(), size);
-  } else {
-    ok = page::header_sane(p, size) && (page::is_leaf(p) || page::is_branch(p));
-  }
-  if (ok && page::is_branch(p)) ok = page::num_keys(p) > 0;
-  return ok ? ok_status() : Status(ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p)));
+  return page_ok(p, page_bytes()) ? ok_status() : Status(ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p)));
 }
 
 Status Tree::search(Stack& s, Bytes key, SearchMode mode, bool modify) const {
@@ -50,6 +39,35 @@ Status Tree::search(Stack& s, Bytes key, SearchMode mode, bool modify) const {
     if (modify) ASPEN_TRY(touch(s, s.top()));
   }
   if (!page::is_leaf(s.top_page())) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(s.top_page()));
+  return ok_status();
+}
+
+Status Tree::get(Bytes key, Bytes* data) const {
+  std::byte* p = inline_root_;
+  if (!p) {
+    if (db_->root == kInvalidPage) return ASPEN_ERROR(code::kNotFound);
+    ASPEN_ASSIGN(p, store_->page(db_->root));
+  }
+  const size_t bytes = page_bytes();
+  if (!page_ok(p, bytes)) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
+  // The same walk as search() into a cursor stack, without the stack: no copy-on-write, no positions kept.
+  for (unsigned depth = 1; page::is_branch(p); ++depth) {
+    const unsigned n = page::num_keys(p);
+    auto found = find(p, key);
+    if (found.corrupt) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
+    const unsigned i = found.index >= n ? n - 1 : (found.exact ? found.index : found.index - 1);
+    if (!page::node_sane(p, i, bytes)) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
+    if (depth >= Stack::kMaxDepth) return ASPEN_ERROR(code::kCursorFull);
+    ASPEN_ASSIGN(p, store_->page(page::node_child(page::node(p, i))));
+    if (!page_ok(p, bytes)) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
+  }
+  if (!page::is_leaf(p)) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
+  auto found = find(p, key);
+  if (found.corrupt) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
+  if (!found.exact) return ASPEN_ERROR(code::kNotFound);
+  if (page::is_leaf2(p) || !data) return ok_status();
+  if (!page::node_sane(p, found.index, bytes)) return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
+  ASPEN_ASSIGN(*data, read_data(page::node(p, found.index)));
   return ok_status();
 }
 

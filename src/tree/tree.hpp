@@ -55,11 +55,31 @@ class Tree {
   size_t page_bytes() const { return inline_root_ ? inline_size_ : store_->page_size(); }
   // MDB_CORRUPTED unless the page's header (and LEAF2 keys) are coherent.
   Status check_page(const std::byte* page) const;
+  // check_page's test, inline, for a page of `bytes` bytes (page_bytes(), hoisted out of a descent).
+  // LEAF2 pages are checked by their keys alone: LMDB counts each key as 2 bytes of lower and ksize-2 of
+  // upper, so with 1-byte keys (DUPFIXED values of one byte) upper, and then lower, pass the page end.
+  bool page_ok(const std::byte* p, size_t bytes) const {
+    bool ok;
+    if (page::is_leaf2(p)) {
+      const unsigned lo = page::lower(p);
+      ok = page::is_leaf(p) && lo >= format::kPageHeaderSize && !(lo & 1) && page::leaf2_sane(p, leaf2_key_size(), bytes);
+    } else {
+      ok = page::header_sane(p, bytes) && (page::is_leaf(p) || page::is_branch(p));
+    }
+    return ok && (!page::is_branch(p) || page::num_keys(p) > 0);
+  }
   // Binary search of `page` for `key` with every probed node bounds-checked.
   page::SearchResult find(const std::byte* page, Bytes key) const {
+    if (cmp_->kind() == KeyCompare::Kind::kLexical)  // the common order, compared inline
+      return page::search(page, key, [](Bytes a, Bytes b) { return compare_lexical(a, b); }, leaf2_key_size(),
+                          page_bytes());
     return page::search(page, key, *cmp_, leaf2_key_size(), page_bytes());
   }
 
+  // Point lookup without a cursor (mdb_get on a database without duplicates): descends from the root
+  // with every page checked as search() checks it, and sets `*data` (when not null) to the value of `key`.
+  // MDB_NOTFOUND when absent. REQUIRES: a tree without duplicates (a DUPSORT get goes through a Cursor).
+  Status get(Bytes key, Bytes* data) const;
   // Finds the leaf for `key` (or the first/last leaf), filling `s` from the root. With `modify`, every page
   // on the path is made writable. MDB_NOTFOUND for an empty tree.
   Status search(Stack& s, Bytes key, SearchMode mode, bool modify) const;

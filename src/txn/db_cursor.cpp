@@ -51,7 +51,8 @@ Status DbCursor::renew(Transaction& txn) {
 Status DbCursor::get(tree::CursorOp op, Bytes* key, Bytes* data) {
   if (!txn_) return ASPEN_ERROR(EINVAL);
   ASPEN_TRY(txn_->check_usable());
-  Status st = cursor_->get(op, key, data);
+  Status st;
+  if (op != tree::CursorOp::kNext || !cursor_->step_within_leaf(key, data)) st = cursor_->get(op, key, data);
   if (txn_->leased()) ASPEN_TRY(txn_->check_snapshot());  // the read raced with no ousting
   return st;
 }

@@ -127,21 +127,11 @@ void Transaction::start_nested() {
   p.child_ = this;
 }
 
-Status Transaction::check_usable() const {
-  if (finished_ || failed_ || child_ || was_reset_) return ASPEN_ERROR(code::kBadTxn);
-  return check_snapshot();
-}
+Status Transaction::unusable_error() const { return ASPEN_ERROR(code::kBadTxn); }
 
-Status Transaction::check_snapshot() const {
+Status Transaction::snapshot_error() const {
   if (os::fork_generation() != fork_generation_) return ASPEN_ERROR(code::kPanic);  // inherited by fork()
-  if (pin_word_) {
-    // Every read of the map before this check happened before a writer could reuse the pages (the writer
-    // ousts the slot first): the acquire fence keeps those reads before the load.
-    std::atomic_thread_fence(std::memory_order_acquire);
-    if (std::atomic_ref<uint64_t>(*pin_word_).load(std::memory_order_relaxed) != txnid_)
-      return ASPEN_ERROR(code::kOusted);
-  }
-  return ok_status();
+  return ASPEN_ERROR(code::kOusted);
 }
 
 Status Transaction::check_writable() const {
@@ -416,8 +406,15 @@ Status Transaction::get(Dbi dbi, Bytes key, Bytes* data) {
   if (!valid_dbi(dbi, true)) return ASPEN_ERROR(EINVAL);
   ASPEN_TRY(check_usable());
   ASPEN_ASSIGN(format::DbRecord* r, record(dbi));
-  tree::Cursor c(*this, *r, key_order(dbi), dup_order(dbi));
-  Status st = c.get(tree::CursorOp::kSet, &key, data);
+  Status st;
+  if (const tree::KeyCompare* dups = dup_order(dbi)) {
+    tree::Cursor c(*this, *r, key_order(dbi), dups);  // the first duplicate, by the cursor's rules
+    st = c.get(tree::CursorOp::kSet, &key, data);
+  } else if (key.empty()) {
+    st = ASPEN_ERROR(code::kBadValsize);
+  } else {
+    st = tree::Tree(*this, *r, key_order(dbi)).get(key, data);  // no cursor to build: mdb_get's own path
+  }
   if (pin_word_) ASPEN_TRY(check_snapshot());
   return st;
 }

@@ -12,6 +12,7 @@
 // Thread-safety: a transaction and its cursors are used by one thread at a time.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <new>
@@ -22,6 +23,7 @@
 #include "tree/cursor.hpp"
 #include "tree/page_store.hpp"
 #include "txn/dirty_map.hpp"
+#include "os/process.hpp"
 #include "txn/env_host.hpp"
 #include "util/ids.hpp"
 
@@ -55,10 +57,24 @@ class Transaction final : public tree::PageStore {
   Transaction* child() const { return child_; }
   // MDB_BAD_TXN unless the transaction can take another operation; MDB_PANIC in a forked child (the
   // transaction was inherited through fork()); code::kOusted once a writer ousted its leased snapshot.
-  Status check_usable() const;
+  // Inline, like check_snapshot: both run on every point read and cursor step.
+  Status check_usable() const {
+    if (finished_ || failed_ || child_ || was_reset_) [[unlikely]] return unusable_error();
+    return check_snapshot();
+  }
   // The last two checks alone: after a read, a leased snapshot is checked again, so that a read that raced
   // with an ousting never returns pages a writer may have reused.
-  Status check_snapshot() const;
+  Status check_snapshot() const {
+    if (os::fork_generation() != fork_generation_) [[unlikely]] return snapshot_error();
+    if (pin_word_) {
+      // Every read of the map before this check happened before a writer could reuse the pages (the writer
+      // ousts the slot first): the acquire fence keeps those reads before the load.
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (std::atomic_ref<uint64_t>(*pin_word_).load(std::memory_order_relaxed) != txnid_) [[unlikely]]
+        return snapshot_error();
+    }
+    return ok_status();
+  }
   bool leased() const { return pin_word_ != nullptr; }
   Status check_writable() const;
 
@@ -179,6 +195,8 @@ class Transaction final : public tree::PageStore {
   Transaction* child_ = nullptr;
   Geometry geometry_;
   bool read_only_;
+  Status unusable_error() const;   // the MDB_BAD_TXN of check_usable
+  Status snapshot_error() const;   // the MDB_PANIC / kOusted of check_snapshot
   bool finished_ = false;
   bool failed_ = false;
   bool was_reset_ = false;
