@@ -71,8 +71,8 @@ class Tree {
   // Binary search of `page` for `key` with every probed node bounds-checked.
   page::SearchResult find(const std::byte* page, Bytes key) const {
     if (cmp_->kind() == KeyCompare::Kind::kLexical)  // the common order, compared inline
-      return page::search(page, key, [](Bytes a, Bytes b) { return compare_lexical(a, b); }, leaf2_key_size(),
-                          page_bytes());
+      return page::search(page, key, [](Bytes a, Bytes b) { return KeyCompare::compare_lexical_words(a, b); },
+                          leaf2_key_size(), page_bytes());
     return page::search(page, key, *cmp_, leaf2_key_size(), page_bytes());
   }
 
