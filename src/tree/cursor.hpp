@@ -39,6 +39,9 @@ inline constexpr unsigned kReserve = 0x10000;
 inline constexpr unsigned kAppend = 0x20000;
 inline constexpr unsigned kAppendDup = 0x40000;
 inline constexpr unsigned kMultiple = 0x80000;
+// del() only (internal): the caller discards the cursor afterwards (mdb_del), so it need not be positioned
+// on the successor: saves a second descent and a key copy per delete.
+inline constexpr unsigned kNoReposition = 0x1000000;
 }  // namespace put_flag
 
 class Cursor {

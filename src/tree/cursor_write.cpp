@@ -276,14 +276,15 @@ Status Cursor::del(unsigned flags) {
     n = page::node(p, stack_.top_index());
     if (page::node_flags(n) & format::kNodeBigData) ASPEN_TRY(tree().free_overflow(n));
   }
+  const bool reposition = !(flags & put_flag::kNoReposition);
   std::vector<std::byte> key_copy;
-  Bytes key = copy_into(key_copy, page::key_at(p, stack_.top_index(), db_->pad));
+  Bytes key = reposition ? copy_into(key_copy, page::key_at(p, stack_.top_index(), db_->pad)) : Bytes{};
   page::remove_node(p, stack_.top_index(), db_->pad);
   --db_->entries;
   Tree t = tree();
   ASPEN_TRY(t.rebalance(stack_));
   if (t.merged()) eof_ = false;
-  return position_after_delete(key);
+  return reposition ? position_after_delete(key) : ok_status();
 }
 
 }  // namespace aspen::tree

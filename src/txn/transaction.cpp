@@ -445,7 +445,9 @@ Status Transaction::del(Dbi dbi, Bytes key, const Bytes* data) {
   if (!st.ok()) return st;
   ASPEN_TRY(before_write(dbi, nullptr));
   const uint64_t mark = write_mark();
-  st = guarded([&] { return c.del(dups && data ? 0 : tree::put_flag::kNoDupData); });
+  // The cursor is dropped after the delete: no need to position it on the successor.
+  const unsigned flags = (dups && data ? 0 : tree::put_flag::kNoDupData) | tree::put_flag::kNoReposition;
+  st = guarded([&] { return c.del(flags); });
   after_write(dbi, mark);
   if (!harmless_delete(st.code())) failed_ = true;
   return st;
