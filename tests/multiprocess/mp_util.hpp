@@ -194,7 +194,7 @@ inline bool check_counter_snapshot(aspen::TxnRef& txn, uint64_t* counter_out, st
   }
   auto cursor = txn.cursor(*dbi);
   if (!cursor.ok()) {
-    *why = "cursor";
+    *why = std::string("cursor: ") + aspen::error_message(cursor.code());  // ousted in between, say
     return false;
   }
   uint64_t seen = 0;
