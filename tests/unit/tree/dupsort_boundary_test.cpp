@@ -36,6 +36,12 @@ class Scratch {
   }
   Env& env() { return env_; }
   const std::string& path() const { return path_; }
+  // The checker (src/check) finds nothing wrong with the file as committed.
+  void expect_checker_clean() const {
+    auto report = check::check_environment(path_);
+    ASSERT_TRUE(report.ok());
+    EXPECT_TRUE(report->ok()) << report->problems.size() << " problems";
+  }
 
  private:
   std::string path_;
@@ -195,9 +201,7 @@ TEST(DupSortBoundary, SubDatabaseIsNeverDemoted) {
   ASSERT_TRUE(txn->del(*dbi, bytes_of(key), bytes_of(value_of(1000, 100))).ok());
   EXPECT_EQ(siblings_that_fit(*txn, *dbi), 287u);
   ASSERT_TRUE(txn->commit().ok());
-  auto report = check::check_environment(s.path());
-  ASSERT_TRUE(report.ok());
-  EXPECT_TRUE(report->ok()) << report->problems.size() << " problems";
+  s.expect_checker_clean();
 }
 
 // The last value of a sub-database takes the node with it: the key is gone, and its sub-tree pages are free.
@@ -215,9 +219,7 @@ TEST(DupSortBoundary, EmptiedSubDatabaseDropsTheKey) {
   ASSERT_TRUE(stat.ok());
   EXPECT_EQ(stat->entries, 0u);
   ASSERT_TRUE(txn->commit().ok());
-  auto report = check::check_environment(s.path());
-  ASSERT_TRUE(report.ok());
-  EXPECT_TRUE(report->ok()) << report->problems.size() << " problems";
+  s.expect_checker_clean();
 }
 
 // --- bad input: LMDB's error, nothing lost --------------------------------------------------------------
@@ -428,9 +430,7 @@ TEST(DupSortRegression, LastDuplicateOfSubDatabaseFreesItsPageOnce) {
     }
   }
   ASSERT_TRUE(txn->commit().ok());
-  auto report = check::check_environment(s.path());
-  ASSERT_TRUE(report.ok());
-  EXPECT_TRUE(report->ok()) << report->problems.size() << " problems";
+  s.expect_checker_clean();
 }
 
 // A cursor delete that empties the tree leaves the cursor's eof flag as it was (liblmdb 0.9.24). It used to
