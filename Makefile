@@ -9,7 +9,7 @@ CMAKE_FLAGS ?=
 # configure step instead of silently testing only the thread-pool fallback of the async read path.
 URING_FLAGS ?= -DASPEN_WITH_URING=ON
 
-.PHONY: all build run test test-release test-asan deps-build deps-test clean
+.PHONY: all build run test test-release test-asan test-fuzz deps-build deps-test clean
 
 all: build
 
@@ -40,7 +40,19 @@ test-asan: deps-test $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L sanitize
 
-test: test-release test-asan
+# libFuzzer (clang, ASan+UBSan, coverage over the whole library): only the two fuzz targets are built; ctest -L fuzz
+# replays the committed corpora and regressions, then fuzzes each target for two minutes (tests/fuzz).
+FUZZ_BUILD ?= build-fuzz
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DASPEN_SANITIZE=address,undefined -DASPEN_FUZZ=ON -DASPEN_WERROR=OFF \
+	  -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link $(CMAKE_FLAGS)
+
+test-fuzz: deps-test $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_open fuzz_ops
+	cd $(FUZZ_BUILD) && ctest --output-on-failure -j $(JOBS) -L fuzz
+
+test: test-release test-asan test-fuzz
 
 # ThreadSanitizer (clang): builds the threaded tests (label "tsan") with -DASPEN_SANITIZE=thread and runs them.
 TSAN_BUILD ?= build-tsan
@@ -56,7 +68,7 @@ test-tsan: deps-test $(TSAN_BUILD)/build.ninja
 	  ctest --output-on-failure -j $(JOBS) -L tsan
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
 
 # The side-by-side benchmark (docs/BENCHMARKS.md): make bench [BENCH_ARGS="--values=100 --repeat=3"]
 BENCH_ARGS ?=
