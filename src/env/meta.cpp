@@ -40,6 +40,9 @@ Status check_meta_page(const std::byte* page, format::Meta* out, bool* sealed = 
       seal.checksum != crc32c(&meta, sizeof meta))
     return ASPEN_ERROR(code::kCorrupted);  // torn or damaged: the other meta is the valid one
   if (meta.last_page < format::kNumMetas - 1) return ASPEN_ERROR(code::kInvalid);
+  // Past 2^48 pages no branch node can name the page; (last_page + 1) * page size would also wrap (a
+  // fuzzed meta with last_page = 2^64 - 1 made the map cover one page and a reader fault on meta 1).
+  if (meta.last_page > format::kMaxPageNo) return ASPEN_ERROR(code::kCorrupted);
   *out = meta;
   if (sealed) *sealed = seal.magic == format::kMetaSealMagic && seal.txnid == meta.txnid;
   return ok_status();
