@@ -61,6 +61,8 @@
 namespace aspen::async {
 
 class Executor;
+template <class T>
+class Task;
 
 namespace detail {
 struct ExecutorImpl;
@@ -100,83 +102,89 @@ struct PromiseBase {
   FinalAwaiter final_suspend() noexcept { return {}; }
   void unhandled_exception() noexcept { std::terminate(); }  // nothing in Aspen throws on purpose
 };
+
+template <class T>
+struct ValuePromise : PromiseBase {
+  std::optional<T> value;
+  Task<T> get_return_object();
+  template <class U>
+  void return_value(U&& v) {
+    value.emplace(std::forward<U>(v));
+  }
+};
+
+struct VoidPromise : PromiseBase {
+  Task<void> get_return_object();
+  void return_void() {}
+};
+
+// What Task<T> and Task<void> share: the owned coroutine handle and awaiting it (the awaiter resumes when
+// the task finishes, through FinalAwaiter).
+template <class Promise>
+class TaskHandle {
+ public:
+  TaskHandle() = default;
+  TaskHandle(TaskHandle&& other) noexcept : h_(std::exchange(other.h_, {})) {}
+  TaskHandle& operator=(TaskHandle&& other) noexcept {
+    if (this != &other) {
+      if (h_) h_.destroy();
+      h_ = std::exchange(other.h_, {});
+    }
+    return *this;
+  }
+  TaskHandle(const TaskHandle&) = delete;
+  TaskHandle& operator=(const TaskHandle&) = delete;
+  ~TaskHandle() {
+    if (h_) h_.destroy();
+  }
+
+  bool await_ready() const noexcept { return false; }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+    h_.promise().continuation = caller;
+    return h_;
+  }
+
+ protected:
+  explicit TaskHandle(std::coroutine_handle<Promise> h) : h_(h) {}
+  std::coroutine_handle<Promise> h_;
+};
 }  // namespace detail
 
 template <class T>
-class [[nodiscard]] Task {
+class [[nodiscard]] Task : public detail::TaskHandle<detail::ValuePromise<T>> {
  public:
-  struct promise_type : detail::PromiseBase {
-    std::optional<T> value;
-    Task get_return_object() { return Task(std::coroutine_handle<promise_type>::from_promise(*this)); }
-    template <class U>
-    void return_value(U&& v) {
-      value.emplace(std::forward<U>(v));
-    }
-  };
-
+  using promise_type = detail::ValuePromise<T>;
   Task() = default;
-  Task(Task&& other) noexcept : h_(std::exchange(other.h_, {})) {}
-  Task& operator=(Task&& other) noexcept {
-    if (this != &other) {
-      if (h_) h_.destroy();
-      h_ = std::exchange(other.h_, {});
-    }
-    return *this;
-  }
-  Task(const Task&) = delete;
-  Task& operator=(const Task&) = delete;
-  ~Task() {
-    if (h_) h_.destroy();
-  }
-
-  bool await_ready() const noexcept { return false; }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
-    h_.promise().continuation = caller;
-    return h_;
-  }
-  T await_resume() { return std::move(*h_.promise().value); }
+  T await_resume() { return std::move(*this->h_.promise().value); }
 
  private:
-  explicit Task(std::coroutine_handle<promise_type> h) : h_(h) {}
-  std::coroutine_handle<promise_type> h_;
+  friend promise_type;
+  explicit Task(std::coroutine_handle<promise_type> h) : detail::TaskHandle<promise_type>(h) {}
 };
 
 template <>
-class [[nodiscard]] Task<void> {
+class [[nodiscard]] Task<void> : public detail::TaskHandle<detail::VoidPromise> {
  public:
-  struct promise_type : detail::PromiseBase {
-    Task get_return_object() { return Task(std::coroutine_handle<promise_type>::from_promise(*this)); }
-    void return_void() {}
-  };
-
+  using promise_type = detail::VoidPromise;
   Task() = default;
-  Task(Task&& other) noexcept : h_(std::exchange(other.h_, {})) {}
-  Task& operator=(Task&& other) noexcept {
-    if (this != &other) {
-      if (h_) h_.destroy();
-      h_ = std::exchange(other.h_, {});
-    }
-    return *this;
-  }
-  Task(const Task&) = delete;
-  Task& operator=(const Task&) = delete;
-  ~Task() {
-    if (h_) h_.destroy();
-  }
-
-  bool await_ready() const noexcept { return false; }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
-    h_.promise().continuation = caller;
-    return h_;
-  }
   void await_resume() {}
   // Gives the coroutine up (Executor::spawn).
   std::coroutine_handle<promise_type> release() { return std::exchange(h_, {}); }
 
  private:
-  explicit Task(std::coroutine_handle<promise_type> h) : h_(h) {}
-  std::coroutine_handle<promise_type> h_;
+  friend promise_type;
+  explicit Task(std::coroutine_handle<promise_type> h) : detail::TaskHandle<promise_type>(h) {}
 };
+
+namespace detail {
+template <class T>
+Task<T> ValuePromise<T>::get_return_object() {
+  return Task<T>(std::coroutine_handle<ValuePromise<T>>::from_promise(*this));
+}
+inline Task<void> VoidPromise::get_return_object() {
+  return Task<void>(std::coroutine_handle<VoidPromise>::from_promise(*this));
+}
+}  // namespace detail
 
 enum class ReadMode : uint8_t { kHybrid, kPool, kMap };
 enum class IoBackend : uint8_t { kAuto, kUring, kThreads, kSync };
