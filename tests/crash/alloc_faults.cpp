@@ -270,23 +270,9 @@ class AllocSuite {
   // `nth` allocation fails (operator new, or the page-buffer seam when `buffer`); returns "" when sound.
   std::string run_case(uint64_t nth, bool buffer, bool sticky) {
     const std::string dir = fresh("case");
-    int fds[2];
-    if (::pipe(fds) != 0) return "pipe failed";
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      ::close(fds[0]);
-      Report r = child(dir, nth, buffer, sticky);
-      (void)!::write(fds[1], &r, sizeof r);
-      ::_exit(0);
-    }
-    ::close(fds[1]);
     Report r;
-    const bool got = ::read(fds[0], &r, sizeof r) == static_cast<ssize_t>(sizeof r);
-    ::close(fds[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    if (WIFSIGNALED(status)) return std::string("the scenario died of ") + strsignal(WTERMSIG(status));
-    if (!got) return "the scenario did not report";
+    std::string problem = run_in_child<Report>([&] { return child(dir, nth, buffer, sticky); }, &r);
+    if (!problem.empty()) return problem;
     // The verdict comes from another fresh process, so that this one never opens an environment: the next
     // child must start from the same heap and registries as the clean run it is compared with.
     return in_child([&] { return judge(dir, r); });

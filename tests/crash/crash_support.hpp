@@ -8,7 +8,11 @@
 // Thread-safety: none; each suite is single-threaded (kill9 forks, it does not share these objects).
 #pragma once
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <random>
@@ -31,6 +35,29 @@ class EngineScope {
   EngineScope& operator=(const EngineScope&) = delete;
   static bool active();
 };
+
+// Runs `fn` in a forked child and brings its result back through a pipe (R is trivially copyable). Returns ""
+// with `*out` set, or what went wrong: the child died of a signal, or ended without reporting.
+template <class R>
+std::string run_in_child(const std::function<R()>& fn, R* out) {
+  int fds[2];
+  if (::pipe(fds) != 0) return "pipe failed";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    const R r = fn();
+    (void)!::write(fds[1], &r, sizeof r);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  const bool got = ::read(fds[0], out, sizeof *out) == static_cast<ssize_t>(sizeof *out);
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (WIFSIGNALED(status)) return std::string("the scenario died of signal ") + strsignal(WTERMSIG(status));
+  if (!got || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return "the scenario did not finish";
+  return "";
+}
 
 // --key value / --flag options. Unknown options are an error the suite reports.
 class Options {

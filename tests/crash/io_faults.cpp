@@ -257,23 +257,9 @@ class FaultSuite {
   // Runs one case in a child; returns "" when every requirement holds.
   std::string run_case(const Case& c) {
     Paths p = fresh_paths("case");
-    int fds[2];
-    if (::pipe(fds) != 0) return "pipe failed";
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      ::close(fds[0]);
-      Report r = child(c, p);
-      (void)!::write(fds[1], &r, sizeof r);
-      ::_exit(0);
-    }
-    ::close(fds[1]);
     Report r;
-    const bool got = ::read(fds[0], &r, sizeof r) == static_cast<ssize_t>(sizeof r);
-    ::close(fds[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    if (WIFSIGNALED(status)) return std::string("the scenario died of signal ") + strsignal(WTERMSIG(status));
-    if (!got || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return "the scenario did not finish";
+    std::string problem = run_in_child<Report>([&] { return child(c, p); }, &r);
+    if (!problem.empty()) return problem;
     return judge(c, p, r);
   }
 
