@@ -173,6 +173,7 @@ void Environment::close() {
     thread_slots_.clear();
   }
   release_buffers();
+  write_view_.unmap();
   map_.unmap();
   readers_.reset();  // the last Environment of this process on the lock file closes it
   data_file_.close();

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstring>
 #include <functional>
 #include <vector>
 
@@ -40,19 +41,30 @@ Status Transaction::store_named_records() {
   return ok_status();
 }
 
+// Pages that were in the file when this transaction began (reused free pages, all written by earlier commits)
+// are stored through the host's write view when it offers one; the rest, and everything when it does not, go
+// out in pwritev runs, which also grow the file (see src/env/write_view.cpp for why and when).
 Status Transaction::write_dirty_pages() {
   std::vector<DirtyMap::Entry> pages = dirty_.sorted();
   const size_t psize = geometry_.page_size;
   for (const auto& e : pages) page::header(e.page)->flags &= static_cast<uint16_t>(~format::kPageDirty);
   if (geometry_.env_flags & kWriteMap) return ok_status();  // the pages already are the map
+  const uint64_t old_end = meta_.last_page + 1;
+  ASPEN_ASSIGN(std::byte* view, host_->write_view(old_end));
+  auto in_view = [&](const DirtyMap::Entry& e) { return view && e.pgno + e.pages <= old_end; };
   const os::File& file = host_->data_file();
   iovec iov[kMaxIov];
   size_t i = 0;
   while (i < pages.size()) {
+    if (in_view(pages[i])) {
+      std::memcpy(view + pages[i].pgno * psize, pages[i].page, pages[i].pages * psize);
+      ++i;
+      continue;
+    }
     int n = 0;
     const uint64_t start = pages[i].pgno;
     uint64_t next = start;
-    while (i < pages.size() && n < kMaxIov && pages[i].pgno == next) {
+    while (i < pages.size() && n < kMaxIov && pages[i].pgno == next && !in_view(pages[i])) {
       iov[n].iov_base = pages[i].page;
       iov[n].iov_len = pages[i].pages * psize;
       next += pages[i].pages;

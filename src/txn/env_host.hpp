@@ -55,6 +55,9 @@ class EnvHost {
   virtual void end_write() = 0;
   // Makes pages [0, page_count) addressable, growing the map when allowed; MDB_MAP_FULL otherwise.
   virtual Status reserve_pages(uint64_t page_count) = 0;
+  // A writable view of the data file whose pages [0, page_count) may be stored to (the file covers them), for
+  // the commit of a non-WRITEMAP environment; nullptr when the commit must pwrite instead. Writer only.
+  virtual Result<std::byte*> write_view(uint64_t page_count) = 0;
   // Durably writes `meta` into meta page txnid % 2 after the data is synced, per the env's sync flags.
   // `pages_written` is the size of the commit (its dirty pages), kept for health reports.
   // Failure poisons the environment (MDB_PANIC).
