@@ -178,6 +178,23 @@ struct SearchResult {
 // Binary search of a leaf, LEAF2 or branch page with LMDB's rules: on a branch page index 0 (the implicit
 // lowest key) is never compared. `cmp(a, b)` returns <0, 0, >0.
 // `size` bounds the page (the page size, or a sub-page's size): every probed node is checked against it.
+//
+// Memory: a lookup in a tree bigger than the caches is a chain of dependent misses, one per probe. The search
+// hides part of it: the node-offset array is prefetched as a whole on entry, and each probe prefetches the
+// nodes of both probes that may follow it, so the next probe's line is already on its way while this one's
+// key is compared (prefetches never fault, so unchecked offsets are harmless; every probe is still checked).
+inline void prefetch_line(const void* address) { __builtin_prefetch(address, 0, 3); }
+// Every line of a page: a scan about to reach it (the hardware prefetcher stops at page boundaries).
+inline void prefetch_page(const std::byte* p, size_t size) {
+  for (size_t at = 0; at < size; at += 64) prefetch_line(p + at);
+}
+
+// Prefetches the node that a binary search of [low, high] probes first. (Two probes ahead, 6 lines a step,
+// measured 5 % slower than one on readrandom: the extra lines crowd out the ones that are needed.)
+inline void prefetch_first_probe(const std::byte* p, int low, int high) {
+  if (low <= high) prefetch_line(p + node_offset(p, static_cast<unsigned>((low + high) >> 1)));
+}
+
 template <class Compare>
 SearchResult search(const std::byte* p, Bytes key, const Compare& cmp, size_t leaf2_key_size, size_t size) {
   // The header fields are read once: `cmp` may be an opaque call, after which the compiler would reload them.
@@ -187,12 +204,17 @@ SearchResult search(const std::byte* p, Bytes key, const Compare& cmp, size_t le
   int low = leaf ? 0 : 1, high = static_cast<int>(n) - 1;
   unsigned i = 0;
   int rc = 0;
+  if (!packed) {
+    for (size_t at = kPageHeaderSize + 64; at < kPageHeaderSize + 2 * size_t{n}; at += 64) prefetch_line(p + at);
+  }
   while (low <= high) {
     i = static_cast<unsigned>((low + high) >> 1);
     Bytes probe;
     if (packed) {
       probe = {leaf2_key(p, i, leaf2_key_size), leaf2_key_size};
     } else {
+      prefetch_first_probe(p, low, static_cast<int>(i) - 1);
+      prefetch_first_probe(p, static_cast<int>(i) + 1, high);
       // node_sane(p, i, size), with the header fields hoisted.
       const size_t off = node_offset(p, i);
       if ((off & 1) || off < up || off + kNodeHeaderSize > size) return {0, false, true};

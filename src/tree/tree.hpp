@@ -119,6 +119,7 @@ class Tree {
   NodeSpec spec_of(const std::byte* page, const std::byte* node) const;
 
  private:
+  void prefetch_next_leaf(const std::byte* parent, unsigned index) const;
   Status split_leaf2(Stack& s, std::byte* right, const NodeSpec& item, std::vector<std::byte>& sep) const;
   void redistribute(std::byte* left, std::byte* right, const std::vector<uint16_t>& order, unsigned split_index,
                     const NodeSpec& item) const;
