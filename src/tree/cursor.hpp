@@ -42,6 +42,11 @@ inline constexpr unsigned kMultiple = 0x80000;
 // del() only (internal): the caller discards the cursor afterwards (mdb_del), so it need not be positioned
 // on the successor: saves a second descent and a key copy per delete.
 inline constexpr unsigned kNoReposition = 0x1000000;
+// put() only (internal): the caller's previous put to this database went past its last key, so this one
+// probably does too (a sequential load). One descent along the last branch of every page settles it, without
+// a binary search per page; a key that is not past the end is then searched as usual. The split rules are
+// those of a plain put (not kAppend's), so the tree has the same shape as LMDB's after mdb_put.
+inline constexpr unsigned kAppendHint = 0x2000000;
 }  // namespace put_flag
 
 class Cursor {
@@ -63,6 +68,8 @@ class Cursor {
   // mdb_cursor_put. With kReserve, `data->data()` comes back pointing at the reserved space; on
   // MDB_KEYEXIST with kNoOverwrite, `*data` is the existing value.
   Status put(Bytes key, Bytes* data, unsigned flags);
+  // After a put of a new key: whether it went after every key of the tree (what kAppendHint bets on).
+  bool put_past_end() const { return put_past_end_; }
   // mdb_cursor_del. Leaves the cursor on the successor, marked deleted.
   Status del(unsigned flags);
   // mdb_cursor_count.
@@ -128,6 +135,7 @@ class Cursor {
   Status insert_new(Bytes key, Bytes* data, unsigned flags, bool append);
   Status insert_node(const NodeSpec& spec, Bytes key, bool append);
   Status position_after_delete(Bytes deleted_key);
+  bool on_last_slot() const;
   Status seek_exact(Bytes key);
   Status check_sizes(Bytes key, const Bytes* data, unsigned flags) const;
   Status locate_for_put(Bytes key, Bytes* data, unsigned flags, bool* exists, bool* no_root);
@@ -146,6 +154,7 @@ class Cursor {
   bool initialized_ = false;
   bool eof_ = false;
   bool deleted_ = false;
+  bool put_past_end_ = false;
   SavedPosition saved_;
   size_t step_page_size_ = 0;  // the page size, cached by step_within_leaf
 };

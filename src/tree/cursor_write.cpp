@@ -141,7 +141,18 @@ Status Cursor::locate_for_put(Bytes key, Bytes* data, unsigned flags, bool* exis
     ASPEN_TRY(last(&last_key, nullptr));
     if ((*cmp_)(key, last_key) <= 0) return ASPEN_ERROR(code::kKeyExist);
     ++stack_.top_index();
+    put_past_end_ = true;
   } else {
+    if (flags & put_flag::kAppendHint) {
+      Bytes last_key;
+      Status at_last = last(&last_key, nullptr);
+      if (at_last.ok() && (*cmp_)(key, last_key) > 0) {
+        ++stack_.top_index();
+        put_past_end_ = true;
+        return ok_status();
+      }
+      if (!at_last.ok() && at_last.code() != code::kNotFound) return at_last;
+    }
     Bytes probe = key, existing;
     Status found = set(&probe, &existing, CursorOp::kSet);
     if (found.ok()) {
@@ -152,9 +163,20 @@ Status Cursor::locate_for_put(Bytes key, Bytes* data, unsigned flags, bool* exis
       *exists = true;
     } else if (found.code() != code::kNotFound) {
       return found;
+    } else {
+      put_past_end_ = on_last_slot();
     }
   }
   return ok_status();
+}
+
+// Whether the cursor stands after the last key of the tree: past the end of its leaf, on the last branch of
+// every page above.
+bool Cursor::on_last_slot() const {
+  if (stack_.depth == 0 || stack_.top_index() < page::num_keys(stack_.top_page())) return false;
+  for (unsigned level = 0; level + 1 < stack_.depth; ++level)
+    if (stack_.index[level] + 1u != page::num_keys(stack_.pages[level])) return false;
+  return true;
 }
 
 Status Cursor::put(Bytes key, Bytes* data, unsigned flags) {
@@ -162,6 +184,7 @@ Status Cursor::put(Bytes key, Bytes* data, unsigned flags) {
   ASPEN_TRY(check_sizes(key, data, flags));
   ASPEN_TRY(restore_position());
   bool exists = false, no_root = false;
+  put_past_end_ = false;
   ASPEN_TRY(locate_for_put(key, data, flags, &exists, &no_root));
   std::vector<std::byte> key_copy;
   if ((flags & put_flag::kCurrent) && !is_sub_)

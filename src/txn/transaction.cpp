@@ -428,7 +428,10 @@ Status Transaction::put(Dbi dbi, Bytes key, Bytes* data, unsigned flags) {
   ASPEN_TRY(before_write(dbi, nullptr));
   tree::Cursor c(*this, *r, key_order(dbi), dup_order(dbi));
   const uint64_t mark = write_mark();
-  Status st = guarded([&] { return c.put(key, data, flags); });
+  DbState& state = dbs_[dbi];
+  const bool hint = state.appending && !(flags & (kAppend | kAppendDup)) && !dup_order(dbi);
+  Status st = guarded([&] { return c.put(key, data, hint ? flags | kAppendHint : flags); });
+  state.appending = st.ok() && c.put_past_end();
   after_write(dbi, mark);
   if (!harmless(st.code())) failed_ = true;
   return st;

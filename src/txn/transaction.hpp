@@ -157,6 +157,7 @@ class Transaction final : public tree::PageStore {
     bool dirty = false;   // modified: its record goes into MAIN at commit
     bool fresh = false;   // opened by this txn (closed again on abort)
     unsigned sequence = 0;
+    bool appending = false;  // the last put() went past the last key: try that first (put_flag::kAppendHint)
   };
 
   Transaction(EnvHost& host, Transaction* parent, bool read_only);
