@@ -316,6 +316,14 @@ int aspen_grow_reader(const std::string& dir, int up, int down) {
     last_count = count;
     ++reads;
   }
+  {
+    // One more snapshot after the stop: the writer is done by now, and the reported map must cover what it
+    // wrote last (the loop may have stopped before reading that commit).
+    auto txn = env->begin_read();
+    uint64_t count = 0;
+    std::string why;
+    if (!txn.ok() || !mp::grow_check(*txn, &count, &why)) return mp::fail("aspen grow reader", "final read: " + why);
+  }
   auto info = env->info();
   mp::write_line(up, "READS " + std::to_string(reads) + " MAP " + std::to_string(info.ok() ? info->map_size : 0));
   return 0;
