@@ -172,7 +172,7 @@ class Environment final : public txn::EnvHost {
   Result<format::Meta> begin_write() override;
   void end_write() override;
   Status reserve_pages(uint64_t page_count) override;
-  Result<std::byte*> write_view(uint64_t page_count) override;  // write_view.cpp
+  Result<WriteView> write_view(uint64_t page_count) override;  // write_view.cpp
   Status commit_meta(const format::Meta& meta, uint64_t pages_written) override;
   Status sync_data(bool force) override;
   bool poisoned() const override { return poisoned_.load(std::memory_order_acquire) || forked(); }
@@ -229,7 +229,7 @@ class Environment final : public txn::EnvHost {
   os::Mapping write_view_;  // writable view of the file for the writer's commits (write_view.cpp)
   enum class ViewState { kUnknown, kUsable, kRefused };
   ViewState write_view_state_ = ViewState::kUnknown;  // whether the file system allows the view
-  uint64_t view_allocated_pages_ = 0;                  // pages [0, this) have no holes (write_view.cpp)
+  bool view_holes_filled_ = false;                     // the file's holes were filled once (write_view.cpp)
   std::shared_ptr<ReaderTable> readers_;  // shared by the Environments of this process on one lock file
   pid_t pid_ = 0;                          // the process that opened the environment
   uint64_t fork_generation_ = 0;           // os::fork_generation() at open

@@ -8,10 +8,10 @@
 // writeback. The bytes land in the same page cache, so readers, other processes (liblmdb's pwrite writers
 // too), fdatasync and the crash guarantees see exactly what pwrite would have left.
 //
-// Only pages below the committed end of the file go through the view: every one of them was written by an
-// earlier commit, so a store allocates no block and cannot fail for space (no SIGBUS on a full disk); and
-// before the view first covers a page, fallocate makes sure no hole is left there (a sparse copy of the file
-// could have made one), which costs a call per growth of the file, not per commit. Pages
+// Only pages below both the committed end (the meta's last page) and the file's end go through the view:
+// every one of them was written by an earlier commit, so a store allocates no block and cannot fail for space (no SIGBUS on a full disk); and
+// when the view is set up, fallocate makes sure the file has no hole (a sparse copy of it could have made
+// one). Pages
 // past the end are new; pwrite writes them and grows the file, which a store through a map cannot do (and a
 // fresh page is cheaper to pwrite than to fault in). The read map stays read-only: the application's pointers
 // never point into this view, and only the writer, under the writer lock, stores through it.
@@ -53,30 +53,34 @@ bool overwrites_in_place(int fd) {
 
 }  // namespace
 
-Result<std::byte*> Environment::write_view(uint64_t page_count) {
+Result<txn::EnvHost::WriteView> Environment::write_view(uint64_t page_count) {
   static const uint64_t memory_limit = half_of_memory();
-  if ((flags_ & env_flag::kWriteMap) || &os::io() != &os::real_io_hooks()) return nullptr;
+  if ((flags_ & env_flag::kWriteMap) || &os::io() != &os::real_io_hooks()) return WriteView{};
   if (write_view_state_ == ViewState::kUnknown)
     write_view_state_ = overwrites_in_place(data_file_.fd()) ? ViewState::kUsable : ViewState::kRefused;
-  const uint64_t bytes = page_count * geometry_.page_size;
-  if (write_view_state_ == ViewState::kRefused || page_count == 0 || bytes > memory_limit) return nullptr;
-  ASPEN_TRY(refresh_file_pages(page_count));
-  if (file_pages_.load(std::memory_order_acquire) < page_count) return nullptr;  // a short file: pwrite
-  if (page_count > view_allocated_pages_) {
-    // Inside the file, so the size stays; an error (a full disk with a hole to fill) leaves it to pwrite.
-    const uint64_t psize = geometry_.page_size;
-    if (!data_file_.allocate(view_allocated_pages_ * psize, (page_count - view_allocated_pages_) * psize).ok())
-      return nullptr;
-    view_allocated_pages_ = page_count;
+  const uint64_t psize = geometry_.page_size;
+  if (write_view_state_ == ViewState::kRefused || page_count * psize > memory_limit) return WriteView{};
+  // The file's own size, not the meta's: pages allocated and freed in one transaction count in last_page
+  // but were never written, so the file may end before it (liblmdb's files too).
+  ASPEN_ASSIGN(uint64_t file_bytes, data_file_.size());
+  const uint64_t pages = std::min(page_count, file_bytes / psize);
+  if (pages == 0) return WriteView{};
+  if (!view_holes_filled_) {
+    // Once, for the pages the file had when the view was set up: pages added later were written by commits
+    // (filling the range of each commit's pwrite again would make ext4 allocate its delayed blocks at once,
+    // a sleep in nearly every commit of a sequential load). Inside the file, so the size stays; an error (a
+    // full disk with a hole to fill) leaves everything to pwrite.
+    if (!data_file_.allocate(0, pages * psize).ok()) return WriteView{};
+    view_holes_filled_ = true;
   }
-  if (bytes > write_view_.size()) {
+  if (pages * psize > write_view_.size()) {
     // Remapped when the read map has grown past it: as many times as the map grows, not per commit.
     write_view_.unmap();
-    Result<os::Mapping> view = os::Mapping::map(data_file_.fd(), std::max(bytes, map_size()), true);
-    if (!view.ok()) return nullptr;
+    Result<os::Mapping> view = os::Mapping::map(data_file_.fd(), std::max(pages * psize, map_size()), true);
+    if (!view.ok()) return WriteView{};
     write_view_ = std::move(view).value();
   }
-  return write_view_.data();
+  return WriteView{write_view_.data(), pages};
 }
 
 }  // namespace aspen::env

@@ -60,9 +60,10 @@ class Cursor {
   // mdb_cursor_get: `key`/`data` are inputs for the SET/GET_BOTH family and outputs otherwise, exactly as
   // MDB_val in LMDB (a NULL output is simply not written).
   Status get(CursorOp op, Bytes* key, Bytes* data);
-  // MDB_NEXT when it stays on the current leaf of a database without duplicates, the plain case of a scan:
-  // moves to the next item and reports it, and returns true. Returns false, changing nothing, in every
-  // other case (end of leaf, eof/deleted/saved state, DUPSORT, LEAF2, a bad node); get(kNext) then does it.
+  // MDB_NEXT in the plain case of a scan of a database without duplicates: to the next item of the same
+  // leaf, or to the first item of the next leaf under the same parent. Moves, reports the item and returns
+  // true. Returns false, changing nothing, in every other case (a parent boundary, eof/deleted/saved state,
+  // DUPSORT, LEAF2, a bad page or node); get(kNext) then does it.
   // See cursor_step.cpp.
   bool step_within_leaf(Bytes* key, Bytes* data);
   // mdb_cursor_put. With kReserve, `data->data()` comes back pointing at the reserved space; on
@@ -136,6 +137,8 @@ class Cursor {
   Status insert_node(const NodeSpec& spec, Bytes key, bool append);
   Status position_after_delete(Bytes deleted_key);
   bool on_last_slot() const;
+  bool step_to_next_leaf(Bytes* key, Bytes* data);
+  bool read_plain(const std::byte* p, unsigned i, Bytes* key, Bytes* data) const;
   Status seek_exact(Bytes key);
   Status check_sizes(Bytes key, const Bytes* data, unsigned flags) const;
   Status locate_for_put(Bytes key, Bytes* data, unsigned flags, bool* exists, bool* no_root);

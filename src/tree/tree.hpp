@@ -87,6 +87,9 @@ class Tree {
   Status search_lowest(Stack& s) const;
   // Replaces the top page of `s` with its right or left neighbour at the same level. MDB_NOTFOUND at an end.
   Status sibling(Stack& s, bool right) const;
+  // Prefetches the leaf after child `index` of `parent` (when there is one), which `leaf` is: a forward scan
+  // about to reach it.
+  void prefetch_next_leaf(const std::byte* parent, unsigned index, const std::byte* leaf) const;
   // Makes the page at `level` writable, updating its parent's pointer (or the root).
   Status touch(Stack& s, unsigned level) const;
   Status touch_path(Stack& s) const;
@@ -119,7 +122,6 @@ class Tree {
   NodeSpec spec_of(const std::byte* page, const std::byte* node) const;
 
  private:
-  void prefetch_next_leaf(const std::byte* parent, unsigned index) const;
   Status split_leaf2(Stack& s, std::byte* right, const NodeSpec& item, std::vector<std::byte>& sep) const;
   void redistribute(std::byte* left, std::byte* right, const std::vector<uint16_t>& order, unsigned split_index,
                     const NodeSpec& item) const;

@@ -49,15 +49,14 @@ Status Transaction::write_dirty_pages() {
   const size_t psize = geometry_.page_size;
   for (const auto& e : pages) page::header(e.page)->flags &= static_cast<uint16_t>(~format::kPageDirty);
   if (geometry_.env_flags & kWriteMap) return ok_status();  // the pages already are the map
-  const uint64_t old_end = meta_.last_page + 1;
-  ASPEN_ASSIGN(std::byte* view, host_->write_view(old_end));
-  auto in_view = [&](const DirtyMap::Entry& e) { return view && e.pgno + e.pages <= old_end; };
+  ASPEN_ASSIGN(EnvHost::WriteView view, host_->write_view(meta_.last_page + 1));
+  auto in_view = [&](const DirtyMap::Entry& e) { return e.pgno + e.pages <= view.pages; };
   const os::File& file = host_->data_file();
   iovec iov[kMaxIov];
   size_t i = 0;
   while (i < pages.size()) {
     if (in_view(pages[i])) {
-      std::memcpy(view + pages[i].pgno * psize, pages[i].page, pages[i].pages * psize);
+      std::memcpy(view.base + pages[i].pgno * psize, pages[i].page, pages[i].pages * psize);
       ++i;
       continue;
     }

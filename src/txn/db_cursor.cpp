@@ -49,6 +49,11 @@ Status DbCursor::renew(Transaction& txn) {
 }
 
 Status DbCursor::get(tree::CursorOp op, Bytes* key, Bytes* data) {
+  // The plain step of a scan: the same checks as below, as bools, then the step within the leaf.
+  if (op == tree::CursorOp::kNext && txn_ && txn_->usable() && cursor_->step_within_leaf(key, data)) {
+    if (!txn_->leased()) [[likely]] return ok_status();
+    return txn_->check_snapshot();  // the read raced with no ousting
+  }
   if (!txn_) return ASPEN_ERROR(EINVAL);
   ASPEN_TRY(txn_->check_usable());
   Status st;

@@ -55,9 +55,15 @@ class EnvHost {
   virtual void end_write() = 0;
   // Makes pages [0, page_count) addressable, growing the map when allowed; MDB_MAP_FULL otherwise.
   virtual Status reserve_pages(uint64_t page_count) = 0;
-  // A writable view of the data file whose pages [0, page_count) may be stored to (the file covers them), for
-  // the commit of a non-WRITEMAP environment; nullptr when the commit must pwrite instead. Writer only.
-  virtual Result<std::byte*> write_view(uint64_t page_count) = 0;
+  // A writable view of the data file for the commit of a non-WRITEMAP environment: its pages [0, pages) may
+  // be stored to, pages being at most `page_count` and never past the file's end (a meta's last page may lie
+  // past it: pages allocated and freed again in one transaction are never written). base == nullptr when
+  // the commit must pwrite everything. Writer only.
+  struct WriteView {
+    std::byte* base = nullptr;
+    uint64_t pages = 0;
+  };
+  virtual Result<WriteView> write_view(uint64_t page_count) = 0;
   // Durably writes `meta` into meta page txnid % 2 after the data is synced, per the env's sync flags.
   // `pages_written` is the size of the commit (its dirty pages), kept for health reports.
   // Failure poisons the environment (MDB_PANIC).

@@ -65,15 +65,21 @@ class Transaction final : public tree::PageStore {
   // The last two checks alone: after a read, a leased snapshot is checked again, so that a read that raced
   // with an ousting never returns pages a writer may have reused.
   Status check_snapshot() const {
-    if (os::fork_generation() != fork_generation_) [[unlikely]] return snapshot_error();
+    if (!snapshot_ok()) [[unlikely]] return snapshot_error();
+    return ok_status();
+  }
+  // check_usable() as a bool, for the fast cursor step (no Status built when all is well).
+  bool usable() const { return !(finished_ || failed_ || child_ || was_reset_) && snapshot_ok(); }
+  bool snapshot_ok() const {
+    if (os::fork_generation() != fork_generation_) [[unlikely]] return false;
     if (pin_word_) {
       // Every read of the map before this check happened before a writer could reuse the pages (the writer
       // ousts the slot first): the acquire fence keeps those reads before the load.
       std::atomic_thread_fence(std::memory_order_acquire);
       if (std::atomic_ref<uint64_t>(*pin_word_).load(std::memory_order_relaxed) != txnid_) [[unlikely]]
-        return snapshot_error();
+        return false;
     }
-    return ok_status();
+    return true;
   }
   bool leased() const { return pin_word_ != nullptr; }
   Status check_writable() const;

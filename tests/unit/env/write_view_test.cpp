@@ -114,12 +114,15 @@ TEST(WriteViewTest, AHoleInsideTheFileIsFilledBeforeTheViewCoversIt) {
   ASSERT_TRUE(env.open(d.dir, 0, 0644).ok());
   auto view = env.write_view(pages);
   ASSERT_TRUE(view.ok());
-  if (*view == nullptr) GTEST_SKIP() << "no write view on this file system";
+  if (view->base == nullptr) GTEST_SKIP() << "no write view on this file system";
   EXPECT_GE(allocated_bytes(d.data()), with_hole + 10 * psize) << "the hole is still there";
   EXPECT_EQ(std::filesystem::file_size(d.data()), size) << "the view changed the file's size";
 }
 
-TEST(WriteViewTest, NoViewPastTheEndOfTheFile) {
+// Pages allocated and freed again in one transaction count in the meta's last page but are never written, so
+// the file may end before it; a commit that reuses them must pwrite them: a store through the view past the
+// file's end was a SIGBUS (found by differential_dupsort, seed 6, which runs in CI).
+TEST(WriteViewTest, TheViewEndsWhereTheFileEnds) {
   ViewDir d;
   {
     auto env = Env::open(d.dir);
@@ -130,7 +133,8 @@ TEST(WriteViewTest, NoViewPastTheEndOfTheFile) {
   ASSERT_TRUE(env.open(d.dir, 0, 0644).ok());
   auto view = env.write_view(pages + 10);
   ASSERT_TRUE(view.ok());
-  EXPECT_EQ(*view, nullptr);  // pwrite grows the file; the view never stores past its end
+  if (view->base == nullptr) GTEST_SKIP() << "no write view on this file system";
+  EXPECT_EQ(view->pages, pages);  // pwrite grows the file; the view never stores past its end
 }
 
 }  // namespace
