@@ -144,14 +144,20 @@ Status Cursor::locate_for_put(Bytes key, Bytes* data, unsigned flags, bool* exis
     put_past_end_ = true;
   } else {
     if (flags & put_flag::kAppendHint) {
-      Bytes last_key;
-      Status at_last = last(&last_key, nullptr);
-      if (at_last.ok() && (*cmp_)(key, last_key) > 0) {
-        ++stack_.top_index();
-        put_past_end_ = true;
-        return ok_status();
+      // last() without reading the value: the descent along the last branches, then the last key.
+      ASPEN_TRY(tree().search(stack_, {}, SearchMode::kLast, false));
+      std::byte* p = stack_.top_page();
+      const unsigned n = page::num_keys(p);
+      if (n > 0) {
+        if (!page::is_leaf2(p) && !page::node_sane(p, n - 1, tree().page_bytes()))
+          return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(p));
+        initialized_ = true;
+        if ((*cmp_)(key, page::key_at(p, n - 1, db_->pad)) > 0) {
+          stack_.top_index() = static_cast<uint16_t>(n);
+          put_past_end_ = true;
+          return ok_status();
+        }
       }
-      if (!at_last.ok() && at_last.code() != code::kNotFound) return at_last;
     }
     Bytes probe = key, existing;
     Status found = set(&probe, &existing, CursorOp::kSet);
