@@ -109,6 +109,8 @@ struct EnvOptions {
   // Beyond LMDB: a lease for read transactions (Env::set_reader_lease). 0 = no limit of that kind.
   uint32_t reader_lease_ms = 0;
   uint32_t reader_lease_lag = 0;
+  // Beyond LMDB: a durable commit pays one fdatasync instead of two (Env::set_single_flush_commit).
+  bool single_flush_commit = false;
 };
 
 // Beyond LMDB: what operators watch (Env::health, `aspen stat --health`): who holds back page reuse, file and
@@ -190,6 +192,19 @@ class Env {
   // that kind; (0, 0), the default, = no lease. Only Aspen readers that set a lease are ever ousted, never a
   // liblmdb reader sharing the environment. Before or after open.
   Status set_reader_lease(uint32_t max_age_ms, uint32_t max_lag = 0);
+  // Beyond LMDB, opt-in: a durable commit pays one fdatasync instead of two. The commit writes its pages, then
+  // its meta page carrying a manifest (the page runs it wrote and their CRC-32C), then syncs once. After a
+  // crash, the first process to open the environment re-reads the newest meta's pages; if they do not match
+  // (the power went before they all reached the disk), it falls back to the previous commit, which was never
+  // acknowledged as lost, and rewrites the torn meta so that liblmdb agrees. Caveats:
+  //   - After a power loss, open the environment with Aspen (writable) before liblmdb: liblmdb checks no
+  //     manifest and would trust a torn meta. Live sharing with liblmdb is unaffected.
+  //   - Relies on 512-byte sector writes being atomic (docs/COMMIT.md, assumption M4).
+  //   - Ignored (two flushes, or none, as the flags say) under kWriteMap, kNoSync and kNoMetaSync, and for a
+  //     commit whose page runs do not fit in the meta page (237 runs at 4 KiB pages) or that writes more
+  //     than 16 MiB.
+  // Not stored in the file; may be set before or after open, and applies from the next commit.
+  void set_single_flush_commit(bool on);
   // Beyond LMDB: reader lag, the oldest reader, slot use and pages held back.
   Result<Health> health() const;
   void set_user_context(void* ctx);

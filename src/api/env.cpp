@@ -22,6 +22,7 @@ Result<Env> Env::open(const std::string& path, const EnvOptions& options) {
   ASPEN_TRY(env.set_max_readers(options.max_readers));
   ASPEN_TRY(env.set_max_dbs(options.max_dbs));
   ASPEN_TRY(env.set_reader_lease(options.reader_lease_ms, options.reader_lease_lag));
+  env.set_single_flush_commit(options.single_flush_commit);
   const unsigned flags = options.flags | (options.previous_snapshot ? kPreviousSnapshot : 0u);
   ASPEN_TRY(env.open(path.c_str(), flags, options.mode));
   return env;
@@ -81,6 +82,8 @@ Result<int> Env::reader_check() { return impl_->reader_check(); }
 Status Env::set_reader_lease(uint32_t max_age_ms, uint32_t max_lag) {
   return impl_->set_reader_lease(max_age_ms, max_lag);
 }
+
+void Env::set_single_flush_commit(bool on) { impl_->set_single_flush_commit(on); }
 
 Result<Health> Env::health() const {
   ASPEN_ASSIGN(env::EnvHealth h, impl_->health());

@@ -9,21 +9,24 @@
 #include <cstring>
 #include <string>
 
+#include "check/manifest.hpp"
 #include "check/walker.hpp"
 #include "format/constants.hpp"
-#include "util/checksum.hpp"
+#include "format/meta_seal.hpp"
 #include "util/ids.hpp"
 
 namespace aspen::check {
 namespace {
 
-// Bytes of a meta page that the checks read: header, meta record and the seal after it.
+// Bytes of a meta page that the checks need at least: header, meta record and the seal after it.
 constexpr size_t kMetaBytes = format::kMetaSealOffset + sizeof(format::MetaSeal);
 
 struct MetaPage {
   bool valid = false;
   format::Meta meta{};
   std::string why;  // what is wrong when !valid
+  std::vector<std::byte> bytes;  // the page, for its manifest
+  bool has_manifest = false;
 };
 
 bool plausible_page_size(uint64_t size) {
@@ -63,8 +66,8 @@ void check_map_size(const format::Meta& m, int index, CheckReport& report) {
                                  std::to_string(m.last_page + 1) + " pages in use"});
 }
 
-// Judges meta page `index` from its first kMetaBytes bytes.
-MetaPage judge_meta(const std::byte* bytes, unsigned index, uint64_t psize) {
+// Judges meta page `index` from its first `size` bytes (at least kMetaBytes; a manifest must lie within them).
+MetaPage judge_meta(const std::byte* bytes, size_t size, unsigned index, uint64_t psize) {
   MetaPage out;
   std::memcpy(&out.meta, bytes + format::kMetaOffset, sizeof out.meta);
   const uint16_t flags = load<uint16_t>(bytes + 10);
@@ -74,13 +77,39 @@ MetaPage judge_meta(const std::byte* bytes, unsigned index, uint64_t psize) {
     out.why = "page header says page " + std::to_string(load<uint64_t>(bytes));
   else
     out.why = meta_fields_problem(out.meta, psize);
-  format::MetaSeal seal;
-  std::memcpy(&seal, bytes + format::kMetaSealOffset, sizeof seal);
-  if (out.why.empty() && seal.magic == format::kMetaSealMagic && seal.txnid == out.meta.txnid &&
-      seal.checksum != crc32c(&out.meta, sizeof out.meta))
+  const format::SealState seal = format::judge_seal(bytes, size, psize);
+  if (out.why.empty() && seal == format::SealState::kTorn)
     out.why = "its MetaSeal checksum does not match (a torn or damaged meta write)";
   out.valid = out.why.empty();
+  out.has_manifest = seal == format::SealState::kSealedManifest;
   return out;
+}
+
+// Reads and judges meta page `index` for page size `psize`; "the file ends before it" when it cannot.
+MetaPage read_meta(const FilePageReader& reader, unsigned index, uint64_t psize) {
+  MetaPage out;
+  std::vector<std::byte> bytes(psize);
+  Result<size_t> got = reader.read_bytes(index * psize, bytes);
+  if (!got.ok() || *got < kMetaBytes) {
+    out.why = "the file ends before it";
+    return out;
+  }
+  bytes.resize(*got);
+  out = judge_meta(bytes.data(), bytes.size(), index, psize);
+  out.bytes = std::move(bytes);
+  return out;
+}
+
+// A one-flush commit's meta is the newest only if the pages its manifest lists reached the disk: otherwise a
+// power loss cut the commit short, and Aspen's next open falls back to the other meta (docs/COMMIT.md §7).
+void check_manifest(const FilePageReader& reader, uint64_t psize, MetaPage& meta) {
+  if (!meta.valid || !meta.has_manifest) return;
+  const FileRead read = [&reader](uint64_t offset, std::span<std::byte> out) { return reader.read_bytes(offset, out); };
+  Result<bool> whole = manifest_pages_match(meta.bytes.data(), psize, read);
+  if (whole.ok() && *whole) return;
+  meta.valid = false;
+  meta.why = whole.ok() ? "the pages its one-flush manifest lists do not match it (the commit did not reach the disk)"
+                        : "the pages its one-flush manifest lists cannot be read";
 }
 
 // The page size: page 0's, or when page 0 is damaged, the one at which a plausible page 1 is found.
@@ -88,12 +117,10 @@ uint64_t find_page_size(const FilePageReader& reader, const std::byte* page0) {
   format::Meta m;
   std::memcpy(&m, page0 + format::kMetaOffset, sizeof m);
   if (m.magic == format::kMagic && plausible_page_size(m.page_size())) return m.page_size();
-  std::array<std::byte, kMetaBytes> buffer;
   for (uint64_t size = format::kMinPageSize; size <= format::kMaxPageSize; size *= 2) {
-    Result<size_t> got = reader.read_bytes(size, buffer);
-    if (!got.ok() || *got < buffer.size()) break;
-    MetaPage page1 = judge_meta(buffer.data(), 1, size);
+    MetaPage page1 = read_meta(reader, 1, size);
     if (page1.valid) return size;
+    if (page1.bytes.empty()) break;  // the file ends
   }
   return 0;
 }
@@ -101,13 +128,12 @@ uint64_t find_page_size(const FilePageReader& reader, const std::byte* page0) {
 // Reads and judges both meta pages, reporting the invalid ones; returns the index to check or -1.
 int choose_meta(const FilePageReader& reader, uint64_t psize, const CheckOptions& options, CheckReport& report,
                 MetaPage (&metas)[format::kNumMetas]) {
-  std::array<std::byte, kMetaBytes> buffer;
+  for (unsigned i = 0; i < format::kNumMetas; ++i) metas[i] = read_meta(reader, i, psize);
+  // Only the newer of two valid metas needs its manifest checked: the older one's pages were synced before
+  // the newer commit began, which never overwrites them.
+  const bool newer_is_1 = metas[1].valid && (!metas[0].valid || metas[1].meta.txnid > metas[0].meta.txnid);
+  check_manifest(reader, psize, metas[newer_is_1 ? 1 : 0]);
   for (unsigned i = 0; i < format::kNumMetas; ++i) {
-    Result<size_t> got = reader.read_bytes(i * psize, buffer);
-    if (!got.ok() || *got < buffer.size())
-      metas[i].why = "the file ends before it";
-    else
-      metas[i] = judge_meta(buffer.data(), i, psize);
     if (!metas[i].valid)
       report.problems.push_back(
           {ProblemKind::kMeta, i, "meta page " + std::to_string(i) + " is invalid: " + metas[i].why});

@@ -36,6 +36,7 @@
 
 #include "env/reader_table.hpp"
 #include "format/meta.hpp"
+#include "format/meta_seal.hpp"
 #include "os/file.hpp"
 #include "os/mapping.hpp"
 #include "os/process.hpp"
@@ -120,6 +121,10 @@ class Environment final : public txn::EnvHost {
   // after open. Errors: those of fcntl when the lease lock cannot be taken.
   Status set_reader_lease(uint32_t max_age_ms, uint32_t max_lag);
   ReaderLease reader_lease() const;
+  // Beyond LMDB: durable commits pay one fdatasync instead of two, their meta carrying a manifest of the pages
+  // they wrote, checked at the next first open (docs/COMMIT.md §7). Ignored under MDB_WRITEMAP, MDB_NOSYNC and
+  // MDB_NOMETASYNC. Not stored in the file. May be changed at any time; applies from the next commit.
+  void set_single_flush_commit(bool on) { single_flush_.store(on, std::memory_order_relaxed); }
 
   // Opens (or creates) the environment at `path`: a directory holding data.mdb and lock.mdb, or with
   // MDB_NOSUBDIR the data file itself (lock file: path + "-lock").
@@ -173,8 +178,9 @@ class Environment final : public txn::EnvHost {
   void end_write() override;
   Status reserve_pages(uint64_t page_count) override;
   Result<WriteView> write_view(uint64_t page_count) override;  // write_view.cpp
-  Status commit_meta(const format::Meta& meta, uint64_t pages_written) override;
+  Status commit_meta(const format::Meta& meta, uint64_t pages_written, const txn::CommitManifest* manifest) override;
   Status sync_data(bool force) override;
+  bool single_flush_commit() const override;
   bool poisoned() const override { return poisoned_.load(std::memory_order_acquire) || forked(); }
   std::byte* take_buffer(unsigned pages) override;
   void give_buffer(std::byte* buffer, unsigned pages) override;
@@ -187,9 +193,30 @@ class Environment final : public txn::EnvHost {
   Status load_or_create_meta();
   Status map_file();
   Status create_new(size_t page_size);
-  Result<format::Meta> read_meta(int which, bool* sealed = nullptr) const;
+  // One meta page as read from the file (as much of the page as the file holds) and what it says.
+  struct MetaImage {
+    std::vector<std::byte> bytes;
+    format::Meta meta{};
+    format::SealState seal = format::SealState::kUnsealed;
+  };
+  // Both meta pages, each a valid meta or why not (meta.cpp: judged_metas).
+  struct MetaPair {
+    Result<MetaImage> slot[format::kNumMetas];
+  };
+  // What the manifest check last found for a meta page, so that it reads the pages once per meta.
+  struct ManifestVerdict {
+    bool known = false;
+    uint64_t txnid = 0;
+    uint64_t seal = 0;
+    bool whole = false;
+  };
+  Result<MetaImage> read_meta_image(int which) const;
+  Result<format::Meta> read_meta(int which) const;
+  Result<MetaPair> judged_metas() const;
+  Result<bool> manifest_holds(int which, const MetaImage& image) const;
   Result<format::Meta> newest_meta() const;
-  Status write_meta(const format::Meta& meta);
+  Status repair_torn_meta(const MetaPair& pair);
+  Status write_meta(const format::Meta& meta, const txn::CommitManifest* manifest);
   Status refresh_file_pages(uint64_t needed) const;
   // Maps at least `bytes` of the file inside the reservation (never moving the map); MDB_MAP_FULL beyond
   // the bound, MDB_MAP_RESIZED when another process grew the file past our reservation. Either error carries
@@ -239,6 +266,9 @@ class Environment final : public txn::EnvHost {
   mutable std::atomic<uint64_t> file_pages_{0};
   std::atomic<bool> poisoned_{false};
   std::atomic<bool> previous_snapshot_{false};  // kPreviousSnapshot in force (until the next commit)
+  std::atomic<bool> single_flush_{false};
+  mutable std::mutex manifest_mutex_;
+  mutable ManifestVerdict manifest_verdicts_[format::kNumMetas];  // by meta page, under manifest_mutex_
   format::Meta last_meta_{};  // the newest meta, as the writer last saw it
   bool have_tls_key_ = false;
   pthread_key_t tls_key_{};

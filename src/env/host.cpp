@@ -10,7 +10,6 @@
 #include "os/io_hooks.hpp"
 #include "os/process.hpp"
 #include "page/page.hpp"
-#include "util/checksum.hpp"
 
 namespace aspen::env {
 namespace {
@@ -131,10 +130,7 @@ Result<txn::Snapshot> Environment::pin_snapshot(unsigned slot) {
     const std::byte* page = map_.data() + (txnid & 1) * geometry_.page_size;
     format::Meta meta;
     std::memcpy(&meta, page + format::kMetaOffset, sizeof meta);
-    format::MetaSeal seal;
-    std::memcpy(&seal, page + format::kMetaSealOffset, sizeof seal);
-    bool torn = seal.magic == format::kMetaSealMagic && seal.txnid == meta.txnid &&
-                seal.checksum != crc32c(&meta, sizeof meta);
+    const bool torn = format::judge_seal(page, geometry_.page_size, geometry_.page_size) == format::SealState::kTorn;
     if (meta.txnid != txnid || torn) continue;  // a writer replaced this meta meanwhile: pin again
     if ((meta.last_page + 1) * geometry_.page_size > map_size()) {
       Status grown = grow_map((meta.last_page + 1) * geometry_.page_size, code::kMapResized);
@@ -277,7 +273,15 @@ Status Environment::sync_data(bool force) {
   return st;
 }
 
-Status Environment::commit_meta(const format::Meta& meta, uint64_t pages_written) {
+bool Environment::single_flush_commit() const {
+  return single_flush_.load(std::memory_order_relaxed) &&
+         !(flags_ & (env_flag::kWriteMap | env_flag::kNoSync | env_flag::kNoMetaSync));
+}
+
+// Steps 5-7 of docs/COMMIT.md: the meta, its sync, then publishing the txnid. With a manifest the sync also
+// makes the commit's pages durable (the one-flush commit, §7): readers still see the meta only once it is
+// published, after the sync, as before.
+Status Environment::commit_meta(const format::Meta& meta, uint64_t pages_written, const txn::CommitManifest* manifest) {
   if (poisoned()) return ASPEN_ERROR(code::kPanic);
   format::Meta m = meta;
   // LMDB's mdb_env_write_meta: the map size persisted never shrinks below the one recorded in the meta page
@@ -287,8 +291,8 @@ Status Environment::commit_meta(const format::Meta& meta, uint64_t pages_written
               map_.data() + (m.txnid & 1) * geometry_.page_size + format::kMetaOffset + offsetof(format::Meta, map_size),
               sizeof replaced_map_size);
   m.map_size = std::max(map_size(), replaced_map_size);
-  Status st = write_meta(m);
-  if (st.ok() && !(flags_ & (env_flag::kNoSync | env_flag::kNoMetaSync))) {
+  Status st = write_meta(m, manifest);
+  if (st.ok() && (manifest || !(flags_ & (env_flag::kNoSync | env_flag::kNoMetaSync)))) {
     if (flags_ & env_flag::kWriteMap) st = map_.sync((m.txnid & 1) * geometry_.page_size, geometry_.page_size, false);
     else st = data_file_.sync_data();
   }

@@ -4,7 +4,9 @@
 //   1. No page reachable from either meta page is ever overwritten: changed pages are copies (touch), and a
 //      page is reused only under the free-list rule (free_list.cpp), which keeps both metas' trees intact.
 //   2. Every dirty page reaches the file, and is synced (unless MDB_NOSYNC), before the meta page that makes
-//      it reachable is written: write_dirty_pages, then sync_data, then commit_meta.
+//      it reachable is written: write_dirty_pages, then sync_data, then commit_meta. A one-flush commit
+//      replaces the order by a proof: its meta lists the pages it wrote with their CRC-32C (CommitManifest),
+//      one fdatasync covers both, and an open after a crash takes the meta only if the pages match it.
 //   3. The meta for txn N goes to page N % 2, so the previous meta (N-1) stays whole while it is written.
 //   4. A failed sync or meta write poisons the environment (EnvHost::commit_meta); it is never retried.
 //   5. A nested commit touches no file: it hands its pages, free lists and records to its parent.
@@ -44,8 +46,7 @@ Status Transaction::store_named_records() {
 // Pages that were in the file when this transaction began (reused free pages, all written by earlier commits)
 // are stored through the host's write view when it offers one; the rest, and everything when it does not, go
 // out in pwritev runs, which also grow the file (see src/env/write_view.cpp for why and when).
-Status Transaction::write_dirty_pages() {
-  std::vector<DirtyMap::Entry> pages = dirty_.sorted();
+Status Transaction::write_dirty_pages(const std::vector<DirtyMap::Entry>& pages) {
   const size_t psize = geometry_.page_size;
   for (const auto& e : pages) page::header(e.page)->flags &= static_cast<uint16_t>(~format::kPageDirty);
   if (geometry_.env_flags & kWriteMap) return ok_status();  // the pages already are the map
@@ -83,8 +84,11 @@ Status Transaction::commit_top() {
   }
   ASPEN_TRY(store_named_records());
   ASPEN_TRY(save_free_list());
-  ASPEN_TRY(write_dirty_pages());
-  ASPEN_TRY(host_->sync_data(false));
+  const std::vector<DirtyMap::Entry> pages = dirty_.sorted();
+  ASPEN_TRY(write_dirty_pages(pages));
+  CommitManifest manifest;
+  const bool one_flush = host_->single_flush_commit() && manifest.build(pages, geometry_.page_size);
+  if (!one_flush) ASPEN_TRY(host_->sync_data(false));
   format::Meta meta = meta_;
   meta.dbs[format::kFreeDbi] = dbs_[format::kFreeDbi].record;
   meta.dbs[format::kMainDbi] = dbs_[format::kMainDbi].record;
@@ -94,8 +98,8 @@ Status Transaction::commit_top() {
   meta.last_page = next_pgno_ - 1;
   meta.txnid = txnid_;
   uint64_t pages_written = 0;
-  dirty_.for_each([&](const DirtyMap::Entry& e) { pages_written += e.pages; });
-  ASPEN_TRY(host_->commit_meta(meta, pages_written));
+  for (const DirtyMap::Entry& e : pages) pages_written += e.pages;
+  ASPEN_TRY(host_->commit_meta(meta, pages_written, one_flush ? &manifest : nullptr));
   table.set_count(num_dbs_);
   return ok_status();
 }

@@ -10,6 +10,7 @@
 
 #include "format/meta.hpp"
 #include "os/file.hpp"
+#include "txn/commit_manifest.hpp"
 #include "txn/db_table.hpp"
 #include "util/result.hpp"
 
@@ -64,12 +65,16 @@ class EnvHost {
     uint64_t pages = 0;
   };
   virtual Result<WriteView> write_view(uint64_t page_count) = 0;
-  // Durably writes `meta` into meta page txnid % 2 after the data is synced, per the env's sync flags.
-  // `pages_written` is the size of the commit (its dirty pages), kept for health reports.
+  // Durably writes `meta` into meta page txnid % 2, per the env's sync flags. Without a manifest the data is
+  // synced already (sync_data); with one (a one-flush commit) the meta carries it and one fdatasync covers the
+  // data and the meta. `pages_written` is the size of the commit (its dirty pages), kept for health reports.
   // Failure poisons the environment (MDB_PANIC).
-  virtual Status commit_meta(const format::Meta& meta, uint64_t pages_written) = 0;
+  virtual Status commit_meta(const format::Meta& meta, uint64_t pages_written, const CommitManifest* manifest) = 0;
   // Syncs the data file (or map) as the env's flags require before a meta write.
   virtual Status sync_data(bool force) = 0;
+  // Whether commits take the one-flush path (EnvOptions::single_flush_commit, and none of MDB_WRITEMAP,
+  // MDB_NOSYNC, MDB_NOMETASYNC in force).
+  virtual bool single_flush_commit() const = 0;
   // MDB_PANIC once the environment refused further writes after a failed sync or meta write.
   virtual bool poisoned() const = 0;
   // A page-sized buffer for a dirty page, and its return. Buffers come from a pool. A buffer holds zeroes

@@ -191,7 +191,7 @@ class Transaction final : public tree::PageStore {
   Status commit_nested();
   Status commit_top();
   Status store_named_records();
-  Status write_dirty_pages();
+  Status write_dirty_pages(const std::vector<DirtyMap::Entry>& pages);
   Status drop_tree(format::DbRecord& record, bool sub_trees);
 
   bool dirty_here(uint64_t pgno) const { return dirty_.find(pgno) != nullptr; }
