@@ -215,12 +215,14 @@ const char* shape_name(Shape shape) {
     case Shape::kDupSort: return "dupsort";
     case Shape::kNested: return "nested";
     case Shape::kDeletes: return "deletes";
+    case Shape::kScatter: return "scatter";
   }
   return "?";
 }
 
 bool parse_shape(const std::string& name, Shape* shape) {
-  for (Shape s : {Shape::kMixed, Shape::kGrowth, Shape::kOverflow, Shape::kDupSort, Shape::kNested, Shape::kDeletes}) {
+  for (Shape s : {Shape::kMixed, Shape::kGrowth, Shape::kOverflow, Shape::kDupSort, Shape::kNested, Shape::kDeletes,
+                  Shape::kScatter}) {
     if (name == shape_name(s)) {
       *shape = s;
       return true;
@@ -265,6 +267,7 @@ Status Workload::run_ops(TxnRef& txn, Model* model) {
   ASPEN_ASSIGN(std::vector<Dbi> dbis, ENGINE(open_dbs(txn)));
   int count = 1 + static_cast<int>(rng_() % 12);
   if (shape_ == Shape::kGrowth || (shape_ == Shape::kDeletes && txns_ < 8)) count = 10 + static_cast<int>(rng_() % 40);
+  if (shape_ == Shape::kScatter) count = txns_ < 4 ? 150 : 40 + static_cast<int>(rng_() % 30);
   if (ops_) count = ops_;
   return random_ops(txn, dbis, model, count, 0);
 }
@@ -300,6 +303,7 @@ Status Workload::one_op(TxnRef& txn, const std::vector<Dbi>& dbis, Model* model,
       if (txns_ < 8) roll = roll < 70 ? roll % 40 : 55 + roll % 15;
       else roll = roll < 70 ? 40 + roll % 15 : (roll < 85 ? 70 + roll % 10 : roll % 40);
       break;
+    case Shape::kScatter: roll = roll % 40; break;  // main puts only, spread over main_keys
     case Shape::kMixed: break;
   }
   const uint64_t main_keys = shape_ == Shape::kGrowth ? 200000 : 3000;

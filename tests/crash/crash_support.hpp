@@ -119,6 +119,8 @@ enum class Shape {
   kDupSort,   // duplicates: sub-pages becoming sub-trees and back
   kNested,    // nested transactions committed and aborted
   kDeletes,   // fill, then delete most: rebalance, merges, the free list reused
+  kScatter,   // fill, then update keys all over the tree: commits of many non-adjacent pages (free-list reuse),
+              // i.e. one-flush manifests of many runs whose meta writes span two sectors
 };
 const char* shape_name(Shape shape);
 bool parse_shape(const std::string& name, Shape* shape);

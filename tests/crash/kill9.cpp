@@ -10,7 +10,11 @@
 // A few cycles kill the writer before it is READY (in the middle of opening), where the previous verified
 // state must remain.
 //
-// usage: crash_kill9 [--mode default|nometasync|nosync+sync|writemap] [--cycles N] [--seed S]
+// The oneflush mode is the default flags with the one-flush commit (docs/COMMIT.md §7): the killed writer may
+// leave a meta whose txnid nobody published, which the reopen checks against its manifest; the pages are in the
+// page cache, so the check must pass and the commit stay.
+//
+// usage: crash_kill9 [--mode default|nometasync|nosync+sync|writemap|oneflush] [--cycles N] [--seed S]
 //                    [--max-delay-us U] [--shape mixed|...] [--keep]
 // Exit status 0 when every cycle verified; the last line is a summary for docs/RELIABILITY.md.
 #include <poll.h>
@@ -44,6 +48,7 @@ struct Mode {
   std::string name;
   unsigned flags = 0;
   bool sync_after_commit = false;  // nosync+sync: Env::sync(true) after each commit, then the ACK
+  bool single_flush = false;       // oneflush: EnvOptions::single_flush_commit
 };
 
 bool parse_kill_mode(const std::string& name, Mode* mode) {
@@ -53,6 +58,10 @@ bool parse_kill_mode(const std::string& name, Mode* mode) {
     mode->sync_after_commit = true;
     return true;
   }
+  if (name == "oneflush") {
+    mode->single_flush = true;
+    return true;
+  }
   return parse_mode(name, &mode->flags);
 }
 
@@ -60,6 +69,7 @@ EnvOptions env_options(const Mode& mode) {
   EnvOptions o;
   o.max_dbs = 4;
   o.flags = mode.flags;
+  o.single_flush_commit = mode.single_flush;
   return o;
 }
 
