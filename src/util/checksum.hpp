@@ -1,4 +1,5 @@
-// CRC-32C (Castagnoli), used to seal meta pages (layer: util). Pure function; thread-safe.
+// CRC-32C (Castagnoli), used to seal meta pages and to check a one-flush commit's pages (layer: util). Pure
+// function; thread-safe.
 #pragma once
 
 #include <cstddef>
