@@ -6,6 +6,7 @@
 // liblmdb has no seal for its txnid and is trusted as LMDB would. The meta of a one-flush commit also carries
 // a manifest of the pages it wrote (docs/COMMIT.md §7); until its txnid is published, the newest meta is
 // trusted only if those pages match it (manifest_holds).
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -70,14 +71,23 @@ std::vector<std::byte> meta_image(const format::Meta& meta, const txn::CommitMan
 
 }  // namespace
 
-// Reads meta page `which` (0 or 1) with pread, so that it works before the map exists: the whole page, or as
-// much of it as the file holds.
+// Reads meta page `which` (0 or 1) with pread, so that it works before the map exists: its first sector, which
+// holds the record, the seal and a manifest of up to 13 runs, then the rest of a longer manifest if any (as
+// much of it as the page and the file hold).
 Result<Environment::MetaImage> Environment::read_meta_image(int which) const {
+  constexpr size_t kSector = 512;
+  const size_t psize = geometry_.page_size;
+  const uint64_t offset = which == 0 ? 0 : psize;
   MetaImage image;
-  image.bytes.resize(geometry_.page_size);
-  const uint64_t offset = which == 0 ? 0 : geometry_.page_size;
+  image.bytes.resize(std::min(psize, kSector));
   ASPEN_ASSIGN(size_t got, data_file_.read_at(offset, image.bytes.data(), image.bytes.size()));
   if (got < kMetaWriteEnd) return ASPEN_ERROR(code::kInvalid);
+  const size_t wanted = std::min(psize, format::sealed_size(image.bytes.data()));
+  if (got == image.bytes.size() && wanted > got) {
+    image.bytes.resize(wanted);
+    ASPEN_ASSIGN(const size_t more, data_file_.read_at(offset + got, image.bytes.data() + got, wanted - got));
+    got += more;
+  }
   image.bytes.resize(got);
   ASPEN_TRY(check_meta_page(image.bytes.data(), got, &image.meta, &image.seal));
   return image;

@@ -38,6 +38,13 @@ ManifestRun manifest_run(const std::byte* page, size_t index) {
   return read_at<ManifestRun>(page, kManifestRunsOffset + index * sizeof(ManifestRun));
 }
 
+size_t sealed_size(const std::byte* page) {
+  const Meta meta = read_at<Meta>(page, kMetaOffset);
+  const MetaSeal seal = read_at<MetaSeal>(page, kMetaSealOffset);
+  if (seal.magic != kMetaSealManifestMagic || seal.txnid != meta.txnid) return kManifestOffset;
+  return kManifestRunsOffset + size_t{manifest_header(page).run_count} * sizeof(ManifestRun);
+}
+
 MetaSeal seal_of(const Meta& meta) { return {kMetaSealMagic, meta.txnid, crc32c(&meta, sizeof meta)}; }
 
 MetaSeal seal_of(const Meta& meta, const std::byte* manifest, size_t manifest_size) {

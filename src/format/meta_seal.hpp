@@ -27,6 +27,10 @@ enum class SealState {
 // must lie within them). `page_size` bounds the run count.
 SealState judge_seal(const std::byte* page, size_t size, size_t page_size);
 
+// How many bytes of the meta page at `page` judge_seal reads: up to the seal, or under a kMetaSealManifestMagic
+// seal for the meta's txnid up to the end of the listed runs. REQUIRES: `page` holds kManifestRunsOffset bytes.
+size_t sealed_size(const std::byte* page);
+
 // The manifest of a page that judge_seal found kSealedManifest.
 ManifestHeader manifest_header(const std::byte* page);
 ManifestRun manifest_run(const std::byte* page, size_t index);

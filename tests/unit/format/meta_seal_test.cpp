@@ -48,6 +48,17 @@ TEST(MetaSeal, ManifestRoundTrip) {
   }
 }
 
+TEST(MetaSeal, SealedSizeIsWhatJudgingReads) {
+  EXPECT_EQ(sealed_size(page_with({}).data()), kManifestOffset);
+  EXPECT_EQ(sealed_size(page_with({{2, 3}, {9, 1}}).data()), kManifestRunsOffset + 2 * sizeof(ManifestRun));
+  std::vector<ManifestRun> runs;
+  for (uint64_t i = 0; i < 20; ++i) runs.push_back({2 + 2 * i, 1});
+  const std::vector<std::byte> page = page_with(runs);
+  EXPECT_GT(sealed_size(page.data()), 512u);  // past the first sector: the reader must fetch the rest
+  EXPECT_EQ(judge_seal(page.data(), sealed_size(page.data()), kPage), SealState::kSealedManifest);
+  EXPECT_EQ(judge_seal(page.data(), 512, kPage), SealState::kTorn);
+}
+
 TEST(MetaSeal, PlainSealIgnoresStaleManifestBytes) {
   std::vector<std::byte> page = page_with({{2, 3}});
   const std::vector<std::byte> plain = page_with({});
