@@ -51,10 +51,8 @@
 #include "crash_support.hpp"
 #include "env/environment.hpp"
 #include "format/meta_seal.hpp"
+#include "lmdb_view.hpp"
 #include "os/io_hooks.hpp"
-#ifdef ASPEN_CRASH_HAVE_LIBLMDB
-#include "lmdb_reader.hpp"
-#endif
 
 namespace aspen::crash {
 namespace {
@@ -297,15 +295,14 @@ struct Settings {
 struct Totals {
   uint64_t states = 0, duplicates = 0, failures = 0, torn_meta_states = 0, fallbacks = 0, lost_unacked = 0,
            rewritten = 0, manifest_fallbacks = 0, lmdb_checked = 0, lmdb_unsafe_raw = 0;
+  void add(const Totals& t) {
+    states += t.states, duplicates += t.duplicates, failures += t.failures, torn_meta_states += t.torn_meta_states;
+    fallbacks += t.fallbacks, lost_unacked += t.lost_unacked, rewritten += t.rewritten;
+    manifest_fallbacks += t.manifest_fallbacks, lmdb_checked += t.lmdb_checked, lmdb_unsafe_raw += t.lmdb_unsafe_raw;
+  }
 };
 
-// What a read of the environment with liblmdb gave, brought back from a child process (liblmdb may crash on a
-// damaged file, and that must be a finding, not the end of the suite).
-struct LmdbRead {
-  bool ok = false;
-  uint64_t digest = 0;
-  char why[160] = {};
-};
+unsigned long long ull(uint64_t v) { return v; }  // for printf's %llu
 
 // The txnid of the newest meta of `image` when it is a one-flush commit whose pages do not match its manifest,
 // else 0: the states in which Aspen must fall back to the other meta.
@@ -511,7 +508,8 @@ class StateRunner {
     write_file(dir_ + "/data.mdb", image);
     const uint64_t torn_txnid = torn_one_flush_txnid(image, trace_.page_size);
     LmdbRead raw;
-    if (torn_txnid) raw = read_with_lmdb(true);  // the file as the crash left it, before Aspen repairs it
+    // The file as the crash left it, before Aspen repairs it (only when liblmdb reads every state).
+    if (torn_txnid && settings_.lmdb_every == 1) raw = lmdb_view(dir_, true);
     uint64_t txnid, digest;
     {
       Result<Env> env = Env::open(dir_, options_for(mode_));
@@ -535,7 +533,7 @@ class StateRunner {
         if (txnid >= torn_txnid)
           return "recovered txnid " + std::to_string(txnid) + " although the pages of " + std::to_string(torn_txnid) +
                  " do not match its manifest";
-        totals_.lmdb_unsafe_raw += !raw.ok || raw.digest != digest;
+        totals_.lmdb_unsafe_raw += settings_.lmdb_every == 1 && (!raw.ok || raw.digest != digest);
       }
       if (++verified_ % 16 == 0) {
         if (std::string w = write_after_recovery(*env, txnid); !w.empty()) return w;
@@ -549,40 +547,11 @@ class StateRunner {
   // After Aspen's first open, liblmdb reads what Aspen read (the content, not the txnid: a commit after
   // recovery adds only a key that the model skips).
   std::string lmdb_agrees(uint64_t digest) {
-#ifndef ASPEN_CRASH_HAVE_LIBLMDB
-    return "";
-#endif
-    if (settings_.lmdb_every == 0 || verified_ % settings_.lmdb_every != 0) return "";
-    const LmdbRead got = read_with_lmdb(false);
+    if (!have_liblmdb() || settings_.lmdb_every == 0 || verified_ % settings_.lmdb_every != 0) return "";
+    const LmdbRead got = lmdb_view(dir_, false);
     if (!got.ok) return std::string("liblmdb: ") + got.why;
     ++totals_.lmdb_checked;
     return got.digest == digest ? "" : "liblmdb reads other content than Aspen recovered";
-  }
-
-  // In a child process; `quiet` silences liblmdb's assertion messages on a file it cannot read.
-  LmdbRead read_with_lmdb(bool quiet) {
-    LmdbRead out;
-#ifdef ASPEN_CRASH_HAVE_LIBLMDB
-    const std::string dir = dir_;
-    const std::function<LmdbRead()> read = [&dir, quiet] {
-      if (quiet && !std::freopen("/dev/null", "w", stderr)) std::_Exit(6);
-      std::vector<LmdbDbSpec> specs;
-      for (const DbSpec& db : standard_dbs()) specs.push_back({db.name, db.flags, db_label(db)});
-      Model model;
-      LmdbRead r;
-      const std::string why = read_with_liblmdb(dir, specs, &model.dbs);
-      std::snprintf(r.why, sizeof r.why, "%s", why.c_str());
-      r.ok = why.empty();
-      r.digest = model.digest();
-      return r;
-    };
-    if (std::string died = run_in_child(read, &out); !died.empty())
-      std::snprintf(out.why, sizeof out.why, "%s", died.c_str());
-#else
-    (void)quiet;
-    std::snprintf(out.why, sizeof out.why, "built without liblmdb-dev");
-#endif
-    return out;
   }
 
   // The recovered environment takes a commit; then the checker sees it (and the torn meta it replaced).
@@ -629,7 +598,9 @@ int main(int argc, char** argv) {
   settings.subsets = opt.number("subsets", 8);
   settings.sector_tears = opt.number("sector-tears", 4);
   settings.meta_tears = opt.get("meta-tears", "all") == "all" ? 100000 : opt.number("meta-tears", 16);
-  const uint64_t lmdb_every = opt.number("lmdb-every", 8);  // the oneflush mode checks every state
+  // liblmdb reads every 8th recovered state, and every one in the oneflush mode, unless told otherwise.
+  const bool lmdb_every_given = !opt.get("lmdb-every", "").empty();
+  const uint64_t lmdb_every = opt.number("lmdb-every", 8);
   ScratchDir scratch("powerloss");
   if (opt.flag("keep")) scratch.keep();
   const auto start = std::chrono::steady_clock::now();
@@ -657,22 +628,17 @@ int main(int argc, char** argv) {
       }
       settings.strict = !(flags & aspen::kNoMetaSync);
       settings.sector_atomic_meta = power_mode.single_flush;
-      settings.lmdb_every = power_mode.single_flush ? 1 : lmdb_every;
+      settings.lmdb_every = power_mode.single_flush && !lmdb_every_given ? 1 : lmdb_every;
       StateRunner runner(trace, power_mode, settings, scratch.sub("state"), label, seed * 1000 + workloads);
       runner.run_all();
       const Totals& t = runner.totals();
       std::printf("  %-20s events=%-5zu states=%-6llu torn_meta=%-5llu rewritten=%-4llu lost_unacked=%-5llu "
                   "manifest_fallbacks=%-4llu lmdb_checked=%-6llu lmdb_unsafe_raw=%-4llu failures=%llu\n",
-                  label.c_str(), trace.events.size(), static_cast<unsigned long long>(t.states),
-                  static_cast<unsigned long long>(t.torn_meta_states), static_cast<unsigned long long>(t.rewritten),
-                  static_cast<unsigned long long>(t.lost_unacked), static_cast<unsigned long long>(t.manifest_fallbacks),
-                  static_cast<unsigned long long>(t.lmdb_checked), static_cast<unsigned long long>(t.lmdb_unsafe_raw),
-                  static_cast<unsigned long long>(t.failures));
+                  label.c_str(), trace.events.size(), ull(t.states), ull(t.torn_meta_states), ull(t.rewritten),
+                  ull(t.lost_unacked), ull(t.manifest_fallbacks), ull(t.lmdb_checked), ull(t.lmdb_unsafe_raw),
+                  ull(t.failures));
       std::fflush(stdout);
-      all.states += t.states, all.failures += t.failures, all.torn_meta_states += t.torn_meta_states;
-      all.duplicates += t.duplicates, all.rewritten += t.rewritten, all.lost_unacked += t.lost_unacked;
-      all.manifest_fallbacks += t.manifest_fallbacks, all.lmdb_checked += t.lmdb_checked;
-      all.lmdb_unsafe_raw += t.lmdb_unsafe_raw;
+      all.add(t);
       mode_fallbacks += t.manifest_fallbacks;
       ++workloads;
     }
@@ -686,12 +652,9 @@ int main(int argc, char** argv) {
   std::printf("power_loss workloads=%llu txns_each=%llu seed=%llu crash_states=%llu torn_meta_states=%llu "
               "duplicates_skipped=%llu written_after_recovery=%llu unacked_lost=%llu manifest_fallbacks=%llu "
               "lmdb_checked=%llu lmdb_unsafe_raw=%llu failures=%llu seconds=%.1f\n",
-              static_cast<unsigned long long>(workloads), static_cast<unsigned long long>(txns),
-              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(all.states),
-              static_cast<unsigned long long>(all.torn_meta_states), static_cast<unsigned long long>(all.duplicates),
-              static_cast<unsigned long long>(all.rewritten), static_cast<unsigned long long>(all.lost_unacked),
-              static_cast<unsigned long long>(all.manifest_fallbacks), static_cast<unsigned long long>(all.lmdb_checked),
-              static_cast<unsigned long long>(all.lmdb_unsafe_raw), static_cast<unsigned long long>(all.failures), secs);
+              ull(workloads), ull(txns), ull(seed), ull(all.states), ull(all.torn_meta_states), ull(all.duplicates),
+              ull(all.rewritten), ull(all.lost_unacked), ull(all.manifest_fallbacks), ull(all.lmdb_checked),
+              ull(all.lmdb_unsafe_raw), ull(all.failures), secs);
   if (all.failures && !opt.flag("self-test-drop-data-sync")) scratch.keep(), std::printf("kept %s\n", scratch.path().c_str());
   return all.failures == 0 && !untested_fallbacks ? 0 : 1;
 }
