@@ -129,7 +129,7 @@ class LmdbEngine final : public Engine {
 
   std::string durability_text(Durability d) const override {
     return d == Durability::kAsync ? "MDB_NOSYNC: commit written to the OS, no sync"
-                                   : "default: fdatasync data, write meta, fdatasync meta per commit";
+                                   : "default: fdatasync data, then the meta through an O_DSYNC descriptor per commit";
   }
   std::string settings_text() const override {
     return std::string(MDB_VERSION_STRING) + ", map " + std::to_string(map_size_ >> 20) + " MiB, no WRITEMAP";
