@@ -235,6 +235,7 @@ class Environment final : public txn::EnvHost {
   void release_buffers();
   static ReaderTable& no_table();
   Result<unsigned> slot_for_new_reader(bool* claimed);
+  bool copy_pinned_meta(uint64_t txnid, format::Meta* out) const;
   void abandon_pin(unsigned slot, bool claimed);
   bool forked() const { return os::fork_generation() != fork_generation_; }
   void pages_held_back(EnvHealth* health);

@@ -1,10 +1,12 @@
 // Environment as the host of its transactions (txn::EnvHost): snapshots, the writer lock, meta writes,
 // syncs and dirty-page buffers (layer: env).
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstddef>
 #include <cstring>
+#include <vector>
 
 #include "env/environment.hpp"
 #include "os/io_hooks.hpp"
@@ -97,6 +99,34 @@ void Environment::abandon_pin(unsigned slot, bool claimed) {
   if (claimed) readers_->release_slot(slot);
 }
 
+// Copies the meta of snapshot `txnid` out of the map (page txnid % 2). A later commit (txnid + 2) may be
+// rewriting that page, so the record, its seal and any manifest are copied once and judged on the copy, and the
+// live txnid is read again afterwards: the rewrite writes the record's txnid before the seal, so a copy that
+// mixes old and new bytes either fails its seal or is followed by a changed txnid. False: pin again.
+bool Environment::copy_pinned_meta(uint64_t txnid, format::Meta* out) const {
+  constexpr size_t kSector = 512;
+  const size_t psize = geometry_.page_size;
+  std::byte* page = map_.data() + (txnid & 1) * psize;
+  const size_t head = std::min(psize, kSector);
+  alignas(8) std::byte first[kSector];
+  std::memcpy(first, page, head);
+  const size_t need = std::min(psize, format::sealed_size(first));
+  std::vector<std::byte> longer;  // a manifest past the first sector: big one-flush commits only
+  const std::byte* bytes = first;
+  if (need > head) {
+    longer.assign(first, first + head);
+    longer.resize(need);
+    std::memcpy(longer.data() + head, page + head, need - head);
+    bytes = longer.data();
+  }
+  std::memcpy(out, bytes + format::kMetaOffset, sizeof *out);
+  if (out->txnid != txnid || format::judge_seal(bytes, std::max(need, head), psize) == format::SealState::kTorn)
+    return false;
+  std::atomic_thread_fence(std::memory_order_acquire);  // the copy's loads come before the re-read
+  auto* live = reinterpret_cast<uint64_t*>(page + format::kMetaOffset + offsetof(format::Meta, txnid));
+  return std::atomic_ref<uint64_t>(*live).load(std::memory_order_relaxed) == txnid;
+}
+
 Result<txn::Snapshot> Environment::pin_snapshot(unsigned slot) {
   if (forked()) return ASPEN_ERROR(code::kPanic);  // the table's slots and locks are the parent's
   bool claimed = false;
@@ -127,11 +157,8 @@ Result<txn::Snapshot> Environment::pin_snapshot(unsigned slot) {
     } else {
       txnid = readers_->pin_latest(slot, os::monotonic_ms(), lease);
     }
-    const std::byte* page = map_.data() + (txnid & 1) * geometry_.page_size;
     format::Meta meta;
-    std::memcpy(&meta, page + format::kMetaOffset, sizeof meta);
-    const bool torn = format::judge_seal(page, geometry_.page_size, geometry_.page_size) == format::SealState::kTorn;
-    if (meta.txnid != txnid || torn) continue;  // a writer replaced this meta meanwhile: pin again
+    if (!copy_pinned_meta(txnid, &meta)) continue;  // a writer is replacing this meta: pin again
     if ((meta.last_page + 1) * geometry_.page_size > map_size()) {
       Status grown = grow_map((meta.last_page + 1) * geometry_.page_size, code::kMapResized);
       if (!grown.ok()) {
