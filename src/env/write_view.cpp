@@ -17,6 +17,10 @@
 // never point into this view, and only the writer, under the writer lock, stores through it.
 //
 // nullptr (pwrite everything) when:
+//   - commits sync (no MDB_NOSYNC): each fdatasync cleans the pages, so the next store to each one faults again
+//     (write-protect, page_mkwrite), which costs more than the pwrite it replaces. Durable one-put commits
+//     (fillrandsync) ran 31 % slower through the view with one-flush commits, 28 % with two flushes
+//     (docs/BENCHMARKS.md). The view pays where pages stay dirty across commits, i.e. under MDB_NOSYNC;
 //   - the I/O hooks are not the real system calls: the crash tests make the disk lie through them, and see
 //     every write only on the pwrite path;
 //   - the file system may allocate on overwrite (copy-on-write file systems such as btrfs): a store that
@@ -55,7 +59,8 @@ bool overwrites_in_place(int fd) {
 
 Result<txn::EnvHost::WriteView> Environment::write_view(uint64_t page_count) {
   static const uint64_t memory_limit = half_of_memory();
-  if ((flags_ & env_flag::kWriteMap) || &os::io() != &os::real_io_hooks()) return WriteView{};
+  if ((flags_ & env_flag::kWriteMap) || !(flags_ & env_flag::kNoSync) || &os::io() != &os::real_io_hooks())
+    return WriteView{};
   if (write_view_state_ == ViewState::kUnknown)
     write_view_state_ = overwrites_in_place(data_file_.fd()) ? ViewState::kUsable : ViewState::kRefused;
   const uint64_t psize = geometry_.page_size;

@@ -1,6 +1,7 @@
 // The writer's write view (src/env/write_view.cpp): reused pages are stored through a writable mapping, new
 // pages are pwritten. The file keeps exactly the size pwrite alone would give it, the data survive a reopen,
-// and a hole inside the file is filled before the view stores into it (layer: env).
+// and a hole inside the file is filled before the view stores into it (layer: env). The view serves only
+// environments whose commits do not sync (MDB_NOSYNC), so these tests open with kNoSync.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/falloc.h>
@@ -20,6 +21,12 @@ namespace aspen {
 namespace {
 
 std::string key_of(int i) { return "key:" + std::to_string(100000 + i); }
+
+EnvOptions no_sync() {
+  EnvOptions o;
+  o.flags = kNoSync;
+  return o;
+}
 
 // Bytes of disk allocated to the file (st_blocks counts fallocated, unwritten extents too, which SEEK_HOLE on
 // ext4 would still report as a hole).
@@ -43,7 +50,7 @@ TEST(WriteViewTest, OverwritesReusePagesAndTheFileKeepsItsExactSize) {
   std::map<std::string, std::string> model;
   uint64_t last_page_after_load = 0, psize = 0;
   {
-    auto env = Env::open(d.dir);
+    auto env = Env::open(d.dir, no_sync());
     ASSERT_TRUE(env.ok());
     auto load = env->begin_write();
     ASSERT_TRUE(load.ok());
@@ -71,7 +78,7 @@ TEST(WriteViewTest, OverwritesReusePagesAndTheFileKeepsItsExactSize) {
     // grown the file by thousands of pages.
     EXPECT_LT(env->info()->last_page, last_page_after_load * 3);
   }
-  auto env = Env::open(d.dir);
+  auto env = Env::open(d.dir, no_sync());
   ASSERT_TRUE(env.ok());
   auto txn = env->begin_read();
   ASSERT_TRUE(txn.ok());
@@ -85,7 +92,7 @@ TEST(WriteViewTest, OverwritesReusePagesAndTheFileKeepsItsExactSize) {
 TEST(WriteViewTest, AHoleInsideTheFileIsFilledBeforeTheViewCoversIt) {
   ViewDir d;
   {
-    auto env = Env::open(d.dir);
+    auto env = Env::open(d.dir, no_sync());
     ASSERT_TRUE(env.ok());
     auto txn = env->begin_write();
     ASSERT_TRUE(txn.ok());
@@ -111,7 +118,7 @@ TEST(WriteViewTest, AHoleInsideTheFileIsFilledBeforeTheViewCoversIt) {
   }
   const uint64_t with_hole = allocated_bytes(d.data());
   env::Environment env;
-  ASSERT_TRUE(env.open(d.dir, 0, 0644).ok());
+  ASSERT_TRUE(env.open(d.dir, kNoSync, 0644).ok());
   auto view = env.write_view(pages);
   ASSERT_TRUE(view.ok());
   if (view->base == nullptr) GTEST_SKIP() << "no write view on this file system";
@@ -125,12 +132,12 @@ TEST(WriteViewTest, AHoleInsideTheFileIsFilledBeforeTheViewCoversIt) {
 TEST(WriteViewTest, TheViewEndsWhereTheFileEnds) {
   ViewDir d;
   {
-    auto env = Env::open(d.dir);
+    auto env = Env::open(d.dir, no_sync());
     ASSERT_TRUE(env.ok());
   }
   const uint64_t pages = std::filesystem::file_size(d.data()) / static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   env::Environment env;
-  ASSERT_TRUE(env.open(d.dir, 0, 0644).ok());
+  ASSERT_TRUE(env.open(d.dir, kNoSync, 0644).ok());
   auto view = env.write_view(pages + 10);
   ASSERT_TRUE(view.ok());
   if (view->base == nullptr) GTEST_SKIP() << "no write view on this file system";
