@@ -179,7 +179,7 @@ inline aspen::Result<uint64_t> increment(aspen::Env& env, char tag) {
 // Checks one snapshot of the counter model; returns the counter, or a message in *why.
 // The main database is handle 1 in every transaction: no open_db here, which (like mdb_dbi_open) must not
 // run in concurrent transactions of one process.
-inline bool check_counter_snapshot(aspen::TxnRef& txn, uint64_t* counter_out, std::string* why) {
+inline bool check_counter_snapshot_once(aspen::TxnRef& txn, uint64_t* counter_out, std::string* why) {
   const aspen::Dbi main_db = 1;
   const aspen::Dbi* dbi = &main_db;
   auto counter = get_u64(txn, *dbi, "counter");
@@ -216,6 +216,18 @@ inline bool check_counter_snapshot(aspen::TxnRef& txn, uint64_t* counter_out, st
   }
   *counter_out = *counter;
   return true;
+}
+
+// check_counter_snapshot_once, judged as a leased reader must be: the bytes a read returns are the snapshot's
+// when the read's own check passed, but a reader ousted just after may see them reused by the writer while it
+// still compares them. So an inconsistency counts as torn only if the transaction was not ousted meanwhile
+// (the next read tells); otherwise `why` says ASPEN_OUSTED.
+inline bool check_counter_snapshot(aspen::TxnRef& txn, uint64_t* counter_out, std::string* why) {
+  if (check_counter_snapshot_once(txn, counter_out, why)) return true;
+  auto probe = txn.get(1, aspen::bytes_of("counter"));
+  if (!probe.ok() && probe.code() == aspen::code::kOusted && why->find("ASPEN_OUSTED") == std::string::npos)
+    *why = std::string(aspen::error_message(probe.code())) + " (after: " + *why + ")";
+  return false;
 }
 
 }  // namespace mp

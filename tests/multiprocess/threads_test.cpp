@@ -171,7 +171,11 @@ TEST(ThreadsTest, LeasedReadersAreOustedAndNeverSeeReusedPages) {
   }
   uint64_t commits = 0;
   std::thread writer([&] { commits = write_until(env, stop, &errors); });
-  mp::sleep_ms(1500);
+  // At least 1.5 s, and on a loaded machine (a sanitizer build among other suites) until both outcomes were
+  // seen: a starved writer may not have moved on 3 commits while a reader sat (up to 30 s).
+  for (int waited = 0; waited < 30000 && (waited < 1500 || ousted.load() == 0 || snapshots.load() == 0);
+       waited += 100)
+    mp::sleep_ms(100);
   stop = true;
   writer.join();
   for (auto& t : readers) t.join();
