@@ -34,6 +34,11 @@ struct PageRequest {
   unsigned count = 1;     // pages: 1, or the length of an overflow run
   uint64_t snapshot = 0;  // txnid of the reader's snapshot
   uint64_t limit = 0;     // one past the snapshot's last page (0: pgno + count); bounds batched probes
+  // A hint: many reads will visit these pages (branch pages, MAIN's path to a record, whatever a cursor
+  // reads), so they belong in the page cache. False for a point lookup's leaf or overflow run, which random
+  // lookups on cold data seldom read twice: kHybrid may read it around the page cache. Only where a page is
+  // read from depends on it, never what is answered.
+  bool shared = true;
 };
 
 // Someone waiting for a page. Filled in by the pager before `ready(this)` is called.
