@@ -18,11 +18,14 @@
 //   Value      a value returned by get(): its bytes and the pin that keeps them in memory.
 //
 // Read modes (ExecutorOptions::mode; measured side by side in docs/ASYNC.md):
-//   kHybrid  resident pages zero-copy from the map; cold pages are read through io_uring, which brings them
-//            into the page cache: the lookups that waited for such a read use its buffer, later ones the map.
-//            Values point into the map, or into a read buffer they pin.
+//   kHybrid  resident pages zero-copy from the map; cold pages are read through io_uring: branch pages
+//            through the page cache (later lookups find them resident and use the map), leaves and overflow
+//            runs with O_DIRECT into the executor's buffer pool, which keeps them (CLOCK eviction). Values
+//            point into the map, or into a pool frame or read buffer they pin.
 //   kPool    every page is read through io_uring into the executor's buffer pool (CLOCK eviction), with
 //            O_DIRECT by default (no second copy in the page cache). Values point into pool frames they pin.
+//   O_DIRECT is used only for pages a residency probe found not in the page cache, where a page that a
+//   NOSYNC commit left dirty would be: direct reads never return stale bytes (docs/ASYNC.md).
 //   kMap     the map alone (cold pages fault synchronously): the coroutine API over the synchronous engine's
 //            page access, for comparison.
 // I/O backends (ExecutorOptions::backend): io_uring when the kernel allows it (kAuto), else a pread thread
@@ -195,11 +198,13 @@ struct ExecutorOptions {
   ReadMode mode = ReadMode::kHybrid;
   IoBackend backend = IoBackend::kAuto;
   unsigned queue_depth = 256;     // reads in flight at most (more wait in a backlog)
-  size_t pool_pages = 16384;      // kPool: the buffer pool (64 MiB of 4 KiB pages); kHybrid: cold reads at once
+  size_t pool_pages = 16384;      // the buffer pool (64 MiB of 4 KiB pages): kPool's cache; kHybrid's cache of
+                                  // leaves read around the page cache, and its reads in flight
   unsigned io_threads = 4;        // workers of the kThreads backend
   uint32_t residency_ms = 200;    // kHybrid: a page seen resident is trusted for one to two such periods
-  bool direct_io = true;          // kPool: read with O_DIRECT where the file system allows (no page-cache copy)
-  bool prefault_pool = false;     // kPool: back the whole pool with memory at open, instead of faulting each
+  bool direct_io = true;          // read pages that are not in the page cache (kHybrid: leaves and overflow
+                                  // runs) with O_DIRECT where the file system allows: half the kernel CPU
+  bool prefault_pool = false;     // back the whole pool with memory at open, instead of faulting each
                                   // frame in during its first read (faster first pass; all memory up front)
 };
 
@@ -209,7 +214,8 @@ struct ExecutorStats {
   uint64_t reads = 0;            // reads issued
   uint64_t read_pages = 0;
   uint64_t joined = 0;           // requests that joined a read in flight
-  uint64_t residency_probes = 0; // mincore calls (kHybrid)
+  uint64_t residency_probes = 0; // mincore calls
+  uint64_t direct_reads = 0;     // reads with O_DIRECT
   uint64_t evictions = 0;        // kPool
   uint64_t suspensions = 0;      // times a coroutine waited for a read
 };

@@ -175,6 +175,7 @@ ExecutorStats Executor::stats() const {
   s.read_pages = p.read_pages;
   s.joined = p.joined;
   s.residency_probes = p.residency_probes;
+  s.direct_reads = p.direct_reads;
   s.evictions = p.evictions;
   s.suspensions = impl_->suspensions;
   return s;
