@@ -23,6 +23,7 @@
 //                    long-running executor has; otherwise the first read into each frame also faults it in
 //     --direct       raw: O_DIRECT (the same as ENGINE rawd)
 //     --stats        async: print the executor's counters (ExecutorStats) to stderr after the run
+//     --submits K    async: ExecutorOptions::submits_per_step (default 8; 1: once per step)
 //     --seed S
 // Every engine opens the environment without read-ahead (MDB_NORDAHEAD; the async pager's descriptor has
 // POSIX_FADV_RANDOM), the setting LMDB recommends for random reads of data larger than memory.
@@ -63,7 +64,7 @@ uint64_t splitmix(uint64_t& state) {
 
 struct Options {
   std::string dir, engine;
-  uint64_t n = 1, ops = 10000, seed = 1, pool_pages = 65536;
+  uint64_t n = 1, ops = 10000, seed = 1, pool_pages = 65536, submits_per_step = 8;
   bool cold = false, warm = false, direct = false, prefault = false, stats = false;
 };
 
@@ -176,6 +177,7 @@ Result<Outcome> run_async(const Options& o, uint64_t entries) {
   ASPEN_ASSIGN(Env env, Env::open(o.dir, {.map_size = uint64_t{64} << 30, .flags = kReadOnly | kNoReadahead}));
   const unsigned depth = static_cast<unsigned>(std::max<uint64_t>(64, 2 * o.n));
   ASPEN_ASSIGN(auto ex, async::Executor::open(env, {.mode = mode, .queue_depth = depth, .pool_pages = o.pool_pages,
+                                                     .submits_per_step = static_cast<unsigned>(o.submits_per_step),
                                                      .direct_io = o.engine != "hybridpc", .prefault_pool = o.prefault}));
   ASPEN_ASSIGN(async::Txn txn, async::Txn::begin(*ex));
   ASPEN_ASSIGN(Dbi dbi, txn.read_txn().open_db(nullptr, 0));
@@ -410,7 +412,7 @@ int usage() {
                "       aspen_async_bench drop DIR\n"
                "       aspen_async_bench ab DIR hybrid|pool|map ROUNDS OPS_PER_ROUND IN_FLIGHT\n"
                "       aspen_async_bench run DIR hybrid|hybridpc|pool|map|mmap|lmdb|raw|rawd N OPS [--cold|--warm] "
-               "[--pool-pages P] [--prefault] [--direct] [--stats] [--seed S]\n");
+               "[--pool-pages P] [--prefault] [--direct] [--stats] [--submits K] [--seed S]\n");
   return 2;
 }
 
@@ -445,6 +447,7 @@ int main(int argc, char** argv) {
     else if (a == "--stats") o.stats = true;
     else if (a == "--pool-pages" && i + 1 < argc) o.pool_pages = std::strtoull(argv[++i], nullptr, 10);
     else if (a == "--seed" && i + 1 < argc) o.seed = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--submits" && i + 1 < argc) o.submits_per_step = std::strtoull(argv[++i], nullptr, 10);
     else return usage();
   }
   return run(o);

@@ -201,6 +201,8 @@ struct ExecutorOptions {
   size_t pool_pages = 16384;      // the buffer pool (64 MiB of 4 KiB pages): kPool's cache; kHybrid's cache of
                                   // leaves read around the page cache, and its reads in flight
   unsigned io_threads = 4;        // workers of the kThreads backend
+  unsigned submits_per_step = 8;  // run_once hands the reads its tasks queue to the kernel this many times
+                                   // (spread over the tasks it runs; 1: once, after them all)
   uint32_t residency_ms = 200;    // kHybrid: a page seen resident is trusted for one to two such periods
   bool direct_io = true;          // read pages that are not in the page cache (kHybrid: leaves and overflow
                                   // runs) with O_DIRECT where the file system allows: half the kernel CPU

@@ -71,6 +71,10 @@ class Pager {
   // The pages now (true, `*out` set) or later (false; `waiter` completed from poll()). An error means nothing
   // was started and `waiter` will not be called.
   virtual Result<bool> fetch(const PageRequest& request, PageRef* out, Waiter* waiter) = 0;
+  // Hands the reads queued so far to the kernel now, without collecting completions (a no-op when none are
+  // queued, or for a pager that never reads). poll() does this too; an executor calls it between tasks so
+  // that the device works on the first reads while the thread runs the rest.
+  virtual Status submit() { return ok_status(); }
   // Submits queued reads and wakes the waiters of finished ones. With `wait`, blocks until at least one read
   // finishes when reads are in flight. Returns the number of waiters woken.
   virtual Result<size_t> poll(bool wait) = 0;

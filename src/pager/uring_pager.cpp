@@ -252,6 +252,11 @@ void UringPager::complete(Frame* frame, int64_t result) {
   if (hybrid && !frame->direct) pool_->forget(frame);
 }
 
+Status UringPager::submit() {
+  ASPEN_TRY(issue_backlog());
+  return queue_->submit(false);
+}
+
 Result<size_t> UringPager::poll(bool wait) {
   ASPEN_TRY(issue_backlog());
   ASPEN_TRY(queue_->submit(wait && wake_.empty()));

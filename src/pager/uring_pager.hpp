@@ -68,6 +68,7 @@ class UringPager final : public Pager {
 
   size_t page_size() const override { return page_size_; }
   Result<bool> fetch(const PageRequest& request, PageRef* out, Waiter* waiter) override;
+  Status submit() override;
   Result<size_t> poll(bool wait) override;
   int event_fd() const override { return queue_->event_fd(); }
   size_t reads_pending() const override { return queue_->outstanding() + backlog_.size() + starved_.size(); }
