@@ -11,8 +11,8 @@
 //     ops / cpu_seconds is the steadier measure of CPU-bound warm runs; runq_seconds: time the reading threads
 //     were runnable but waited for a CPU, summed over them, from /proc/thread-self/schedstat)
 //     ENGINE: hybrid | pool | map   (async, N = lookups in flight, one thread)
-//             hybridpc              (hybrid without O_DIRECT: every read through the page cache, as
-//                                    kHybrid read before it read cold leaves around it)
+//             hybrid-direct         (hybrid with ExecutorOptions::direct_leaves: a lookup's cold leaf
+//                                    is read around the page cache, O_DIRECT, the first time)
 //             mmap | lmdb           (synchronous, N = threads)
 //             raw | rawd            (io_uring random 4 KiB page reads of data.mdb, N in flight; rawd with
 //                                    O_DIRECT, as the kPool pager reads)
@@ -178,7 +178,8 @@ Result<Outcome> run_async(const Options& o, uint64_t entries) {
   const unsigned depth = static_cast<unsigned>(std::max<uint64_t>(64, 2 * o.n));
   ASPEN_ASSIGN(auto ex, async::Executor::open(env, {.mode = mode, .queue_depth = depth, .pool_pages = o.pool_pages,
                                                      .submits_per_step = static_cast<unsigned>(o.submits_per_step),
-                                                     .direct_io = o.engine != "hybridpc", .prefault_pool = o.prefault}));
+                                                     .direct_leaves = o.engine == "hybrid-direct",
+                                                     .prefault_pool = o.prefault}));
   ASPEN_ASSIGN(async::Txn txn, async::Txn::begin(*ex));
   ASPEN_ASSIGN(Dbi dbi, txn.read_txn().open_db(nullptr, 0));
   Tally tally;
@@ -375,7 +376,7 @@ int run(const Options& o) {
     rc = r.code();
     if (r.ok()) out = *r;
   };
-  if (o.engine == "hybrid" || o.engine == "hybridpc" || o.engine == "pool" || o.engine == "map") {
+  if (o.engine == "hybrid" || o.engine == "hybrid-direct" || o.engine == "pool" || o.engine == "map") {
     take(run_async(o, entries));
   } else if (o.engine == "mmap") {
     take(run_mmap(o, entries));
@@ -411,7 +412,7 @@ int usage() {
                "usage: aspen_async_bench load DIR ENTRIES VALUE_BYTES\n"
                "       aspen_async_bench drop DIR\n"
                "       aspen_async_bench ab DIR hybrid|pool|map ROUNDS OPS_PER_ROUND IN_FLIGHT\n"
-               "       aspen_async_bench run DIR hybrid|hybridpc|pool|map|mmap|lmdb|raw|rawd N OPS [--cold|--warm] "
+               "       aspen_async_bench run DIR hybrid|hybrid-direct|pool|map|mmap|lmdb|raw|rawd N OPS [--cold|--warm] "
                "[--pool-pages P] [--prefault] [--direct] [--stats] [--submits K] [--seed S]\n");
   return 2;
 }

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 LABELS = {
     "hybrid": "Aspen async, hybrid (1 thread, N in flight)",
-    "hybridpc": "Aspen async, hybrid without O_DIRECT (1 thread, N in flight)",
+    "hybrid-direct": "Aspen async, hybrid, leaves O_DIRECT (1 thread, N in flight)",
     "pool": "Aspen async, pool (1 thread, N in flight)",
     "map": "Aspen async over the map (1 thread)",
     "mmap": "Aspen sync mmap (N threads)",
@@ -52,7 +52,7 @@ def write_targets(f, m):
 
     rows = []
     lmdb8 = med("lmdb", 8)
-    for e in ["hybrid", "hybridpc", "pool"]:
+    for e in ["hybrid", "hybrid-direct", "pool"]:
         for n in [1, 8, 32, 128]:
             x = med(e, n)
             if x is None:
@@ -70,7 +70,7 @@ def main():
     path, out = sys.argv[1], sys.argv[2]
     m = medians(path)
     fig, ax = plt.subplots(figsize=(8, 5))
-    for engine in ["raw", "rawd", "hybrid", "hybridpc", "pool", "mmap", "lmdb"]:
+    for engine in ["raw", "rawd", "hybrid", "hybrid-direct", "pool", "mmap", "lmdb"]:
         pts = sorted((n, v[0]) for (t, e, n), v in m.items() if t == "cold" and e == engine)
         if pts:
             style = "--" if engine.startswith("raw") else "-"

@@ -103,7 +103,7 @@ Result<std::unique_ptr<Executor>> Executor::open(Env& env, const ExecutorOptions
     po.mode = options.mode == ReadMode::kPool ? pager::PagerMode::kPool : pager::PagerMode::kHybrid;
     po.pool_pages = options.pool_pages;
     po.residency_ms = options.residency_ms;
-    po.direct_io = options.direct_io;
+    po.direct_io = options.mode == ReadMode::kPool ? options.direct_io : options.direct_leaves;
     po.prefault_pool = options.prefault_pool;
     po.queue = os::ReadQueueOptions{options.queue_depth, to_os(options.backend), options.io_threads};
     ASPEN_ASSIGN(std::unique_ptr<pager::UringPager> uring,

@@ -7,16 +7,17 @@
 //            live as long as their PageRefs. Independent of the map.
 //   kHybrid  zero-copy for resident pages: a page is answered from the map at once when it is known to be in
 //            the page cache (ResidencyMap: a mark, or else a mincore probe). A page that is not is read
-//            through the queue. The first read of a point lookup's leaf or overflow run (PageRequest::shared
-//            = false) goes around the page cache, with O_DIRECT, when a probe proves it is not resident:
-//            random lookups on cold data seldom read a leaf twice, and such a read costs about half the
-//            kernel CPU of one through the page cache (no page to allocate, insert and copy). Its frame serves
-//            the waiters and one more request, then goes. Every other read (a shared page, a leaf read
-//            before: it is being reused) goes through the page cache into a scratch frame that its waiters use
-//            (saving the fault to map it) and that goes with their last pin; later requests use the map.
-//            The pool holds only these frames; they are keyed by snapshot and page number like kPool's.
-// O_DIRECT (`direct_io`, default on; where the file system accepts it and the page size is a multiple of
-// 4 KiB) is used, in both modes, only for pages that a probe made for the request found not in the page cache:
+//            through the queue, through the page cache, into a scratch frame that its waiters use (saving the
+//            fault to map it) and that goes with their last pin; later requests use the map. With
+//            `direct_io`, the first read of a point lookup's leaf or overflow run (PageRequest::shared =
+//            false) goes around the page cache instead, with O_DIRECT, when a probe proves it is not
+//            resident: such a read costs less kernel CPU (no page to allocate, insert and copy), which pays
+//            where lookups seldom read a leaf twice; its frame serves the waiters and one more request, then
+//            goes, and a leaf read again (it is being reused) goes through the page cache. The pool holds only
+//            these frames; they are keyed by snapshot and page number like kPool's.
+// O_DIRECT (`direct_io`: the executor turns it on for kPool, and for kHybrid only when asked to; where the
+// file system accepts it and the page size is a multiple of 4 KiB) is used, in both modes, only for pages
+// that a probe made for the request found not in the page cache:
 // a page that is dirty there (a NOSYNC commit not yet written back) is resident, so what a direct read of a
 // page proven not resident returns is the snapshot's bytes (the argument is in residency_map.hpp). Every
 // other read goes through the page cache. A direct read that the file system refuses (EINVAL) is read again
@@ -52,7 +53,7 @@ struct UringPagerOptions {
   // The cache, in pages (kHybrid: of leaves read with O_DIRECT, and scratch frames of reads in flight).
   size_t pool_pages = 16384;
   size_t max_cached_run = 0;        // longer runs are not cached; 0 = pool_pages / 8
-  bool direct_io = true;            // O_DIRECT reads of pages proven not resident (see above)
+  bool direct_io = true;            // O_DIRECT reads of pages proven not resident (kHybrid: leaves; see above)
   bool prefault_pool = false;       // back the pool with memory at open (BufferPool::create)
   uint32_t residency_ms = 200;      // length of a residency epoch (ResidencyMap)
   os::ReadQueueOptions queue;

@@ -218,13 +218,13 @@ struct Config {
   ReadMode mode;
   IoBackend backend;
   size_t pool_pages;
-  bool direct_io = true;
+  bool direct = true;  // the mode's O_DIRECT option: kPool's direct_io, kHybrid's direct_leaves
   bool prefault = false;
 };
 
 std::string name_of(const Config& c) {
   return std::string(mode_name(c.mode)) + "/" + backend_name(c.backend) + "/" + std::to_string(c.pool_pages) +
-         (c.direct_io ? "" : "/buffered") + (c.prefault ? "/prefault" : "");
+         (c.direct ? "/direct" : "/buffered") + (c.prefault ? "/prefault" : "");
 }
 
 // Runs every check of `f`'s data on `ex` within one async Txn.
@@ -252,14 +252,14 @@ TEST(AsyncRead, SameAnswersAsSyncInEveryModeAndBackend) {
       {ReadMode::kPool, IoBackend::kAuto, 48},  // a pool far smaller than the data: constant eviction
       {ReadMode::kMap, IoBackend::kAuto, 0},      {ReadMode::kPool, IoBackend::kThreads, 256},
       {ReadMode::kHybrid, IoBackend::kSync, 256}, {ReadMode::kPool, IoBackend::kSync, 64},
-      {ReadMode::kPool, IoBackend::kAuto, 256, /*direct_io=*/false},  // through the page cache
-      {ReadMode::kPool, IoBackend::kAuto, 1024, /*direct_io=*/true, /*prefault=*/true},
+      {ReadMode::kPool, IoBackend::kAuto, 256, /*direct=*/false},  // through the page cache
+      {ReadMode::kPool, IoBackend::kAuto, 1024, /*direct=*/true, /*prefault=*/true},
   };
   for (const Config& c : configs) {
     SCOPED_TRACE(name_of(c));
     auto ex = Executor::open(f.env, {.mode = c.mode, .backend = c.backend, .queue_depth = 32,
                                      .pool_pages = c.pool_pages ? c.pool_pages : 1, .io_threads = 2,
-                                     .direct_io = c.direct_io, .prefault_pool = c.prefault});
+                                     .direct_io = c.direct, .direct_leaves = c.direct, .prefault_pool = c.prefault});
     ASSERT_TRUE(ex.ok());
     check_everything(f, **ex, 48);
     if (c.mode == ReadMode::kPool) {
@@ -342,11 +342,18 @@ void hold_snapshot_across_commits(Fixture& f, Executor& ex, int& round) {
 TEST(AsyncRead, HeldSnapshotIgnoresCommitsMadeMidFlight) {
   Fixture f;
   int round = 0;
-  for (auto [mode, pool] : {std::pair{ReadMode::kHybrid, 4096}, {ReadMode::kPool, 64}, {ReadMode::kPool, 8192},
-                            {ReadMode::kMap, 1}}) {
-    SCOPED_TRACE(std::string(mode_name(mode)) + "/" + std::to_string(pool));
-    auto ex = Executor::open(f.env, {.mode = mode, .queue_depth = 32, .pool_pages = static_cast<size_t>(pool)});
+  struct Case {
+    ReadMode mode;
+    size_t pool;
+    bool direct_leaves = false;
+  };
+  for (Case c : {Case{ReadMode::kHybrid, 4096}, Case{ReadMode::kHybrid, 4096, true}, Case{ReadMode::kPool, 64},
+                 Case{ReadMode::kPool, 8192}, Case{ReadMode::kMap, 1}}) {
+    SCOPED_TRACE(std::string(mode_name(c.mode)) + "/" + std::to_string(c.pool) + (c.direct_leaves ? "/direct" : ""));
+    auto ex = Executor::open(f.env, {.mode = c.mode, .queue_depth = 32, .pool_pages = c.pool,
+                                     .direct_leaves = c.direct_leaves});
     ASSERT_TRUE(ex.ok());
+    (void)f.evict_clean_pages();  // so that the lookups in flight read from the device
     hold_snapshot_across_commits(f, **ex, round);
     check_everything(f, **ex, 16);  // a new Txn sees the commits
   }
@@ -423,29 +430,32 @@ TEST(AsyncRead, ValuesOutliveTheirTask) {
   }
 }
 
-// Cold data: the hybrid mode reads lookups' leaves around the page cache (O_DIRECT) the first time, and
-// everything else through it; pool and hybrid answer what the sync API answers with every backend. (No
-// read-ahead: the sync answers' page faults would read the whole small file in.)
+// Cold data: kHybrid reads through the page cache, or (direct_leaves) lookups' leaves around it (O_DIRECT)
+// the first time; kPool reads misses with O_DIRECT or through the page cache; every one answers what the sync
+// API answers, with every backend. (No read-ahead: the sync answers' page faults would read the whole small
+// file in.)
 TEST(AsyncRead, SameAnswersOnColdDataInEveryModeAndBackend) {
   Fixture f(kNoReadahead);
   const std::vector<Config> configs = {
       {ReadMode::kHybrid, IoBackend::kAuto, 4096},    {ReadMode::kHybrid, IoBackend::kThreads, 256},
       {ReadMode::kHybrid, IoBackend::kSync, 64},      {ReadMode::kHybrid, IoBackend::kAuto, 48},
-      {ReadMode::kHybrid, IoBackend::kAuto, 1024, false},  // every read through the page cache
+      {ReadMode::kHybrid, IoBackend::kAuto, 1024, false}, {ReadMode::kHybrid, IoBackend::kThreads, 64, false},
       {ReadMode::kPool, IoBackend::kAuto, 4096},      {ReadMode::kPool, IoBackend::kThreads, 64},
+      {ReadMode::kPool, IoBackend::kAuto, 512, false},
   };
   for (const Config& c : configs) {
     SCOPED_TRACE(name_of(c));
     if (!f.evict_clean_pages()) GTEST_SKIP() << "this file system keeps the pages in memory";
     auto ex = Executor::open(f.env, {.mode = c.mode, .backend = c.backend, .queue_depth = 32,
-                                     .pool_pages = c.pool_pages, .io_threads = 2, .direct_io = c.direct_io});
+                                     .pool_pages = c.pool_pages, .io_threads = 2, .direct_io = c.direct,
+                                     .direct_leaves = c.direct});
     ASSERT_TRUE(ex.ok());
     check_everything(f, **ex, 48);
     const ExecutorStats s = (*ex)->stats();
     EXPECT_GT(s.reads, 0u);
-    if (!c.direct_io) {
+    if (!c.direct) {
       EXPECT_EQ(s.direct_reads, 0u);
-    } else if (c.mode == ReadMode::kHybrid) {
+    } else {
       EXPECT_GT(s.direct_reads, 0u);  // lookups' leaves, read the first time (a file system that evicts has O_DIRECT)
     }
   }
@@ -462,7 +472,7 @@ TEST(AsyncRead, NosyncCommitsAreSeenByColdReaders) {
     SCOPED_TRACE(mode_name(mode));
     if (!f.evict_clean_pages()) GTEST_SKIP() << "this file system keeps the pages in memory";
     f.fill(300, ++round);  // rewrites and deletes, committed without a sync: dirty in the page cache
-    auto ex = Executor::open(f.env, {.mode = mode, .queue_depth = 32, .pool_pages = 4096});
+    auto ex = Executor::open(f.env, {.mode = mode, .queue_depth = 32, .pool_pages = 4096, .direct_leaves = true});
     ASSERT_TRUE(ex.ok());
     check_everything(f, **ex, 48);
     const ExecutorStats s = (*ex)->stats();
