@@ -38,7 +38,7 @@ Task<Result<Value>> lookup(ExecutorImpl& ex, Snapshot snap, format::DbRecord rec
   }
   const std::byte* leaf = leaf_ref.data();
   if (!page::is_leaf(leaf)) co_return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(leaf));
-  const page::SearchResult found = page::search(leaf, key, *cmp, record.pad, snap.page_size);
+  const page::SearchResult found = find(leaf, key, *cmp, record.pad, snap.page_size);
   if (found.corrupt) co_return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(leaf));
   if (!found.exact) co_return ASPEN_ERROR(code::kNotFound);
   if (page::is_leaf2(leaf)) co_return Value();  // MDB_SET on a LEAF2 page leaves the data untouched: empty

@@ -7,6 +7,13 @@
 
 namespace aspen::async::detail {
 
+page::SearchResult find(const std::byte* p, Bytes key, const tree::KeyCompare& cmp, size_t pad, size_t page_size) {
+  if (cmp.kind() == tree::KeyCompare::Kind::kLexical)
+    return page::search(p, key, [](Bytes a, Bytes b) { return tree::KeyCompare::compare_lexical_words(a, b); }, pad,
+                        page_size);
+  return page::search(p, key, cmp, pad, page_size);
+}
+
 Status check_page(const std::byte* p, size_t size, size_t pad) {
   bool ok = page::header_sane(p, size) && (page::is_leaf(p) || page::is_branch(p));
   if (ok && page::is_leaf2(p)) ok = page::leaf2_sane(p, pad, size);
@@ -18,7 +25,7 @@ unsigned branch_index(const std::byte* p, const TreeView& tree, const Bytes* key
   const unsigned n = page::num_keys(p);
   unsigned i = 0;
   if (key) {
-    page::SearchResult found = page::search(p, *key, *tree.cmp, tree.pad, page_size);
+    page::SearchResult found = find(p, *key, *tree.cmp, tree.pad, page_size);
     if (found.corrupt) return ~0u;
     i = found.index >= n ? n - 1 : (found.exact ? found.index : found.index - 1);
   }

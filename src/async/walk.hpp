@@ -16,6 +16,7 @@
 #include "async/executor_impl.hpp"
 #include "format/constants.hpp"
 #include "format/db_record.hpp"
+#include "page/page.hpp"
 #include "tree/compare.hpp"
 
 namespace aspen::async::detail {
@@ -60,6 +61,10 @@ struct SubPosition {
   unsigned index = 0;                // kInline: the current duplicate
   Path path;                         // kTree: the path in the sub-tree
 };
+
+// page::search of page `p` for `key` in the order `cmp` (Tree::find): the common lexical order is compared
+// inline, not through KeyCompare's switch.
+page::SearchResult find(const std::byte* p, Bytes key, const tree::KeyCompare& cmp, size_t pad, size_t page_size);
 
 // Tree::check_page for a page of `size` bytes whose LEAF2 keys are `pad` bytes.
 Status check_page(const std::byte* page, size_t size, size_t pad);
