@@ -11,15 +11,19 @@
 //     ops / cpu_seconds is the steadier measure of CPU-bound warm runs; runq_seconds: time the reading threads
 //     were runnable but waited for a CPU, summed over them, from /proc/thread-self/schedstat)
 //     ENGINE: hybrid | pool | map   (async, N = lookups in flight, one thread)
+//             hybrid-direct         (hybrid with ExecutorOptions::direct_leaves: a lookup's cold leaf
+//                                    is read around the page cache, O_DIRECT, the first time)
 //             mmap | lmdb           (synchronous, N = threads)
 //             raw | rawd            (io_uring random 4 KiB page reads of data.mdb, N in flight; rawd with
 //                                    O_DIRECT, as the kPool pager reads)
 //     --cold         drop the file from the page cache first (the run is its own process: nothing maps it)
 //     --warm         read everything once through the engine's own path before timing
 //     --pool-pages P kPool buffer pool size (default 65536 = 256 MiB)
-//     --prefault     kPool: touch the pool's memory before timing (ExecutorOptions::prefault_pool), as a
+//     --prefault     touch the pool's memory before timing (ExecutorOptions::prefault_pool), as a
 //                    long-running executor has; otherwise the first read into each frame also faults it in
 //     --direct       raw: O_DIRECT (the same as ENGINE rawd)
+//     --stats        async: print the executor's counters (ExecutorStats) to stderr after the run
+//     --submits K    async: ExecutorOptions::submits_per_step (default 8; 1: once per step)
 //     --seed S
 // Every engine opens the environment without read-ahead (MDB_NORDAHEAD; the async pager's descriptor has
 // POSIX_FADV_RANDOM), the setting LMDB recommends for random reads of data larger than memory.
@@ -60,8 +64,8 @@ uint64_t splitmix(uint64_t& state) {
 
 struct Options {
   std::string dir, engine;
-  uint64_t n = 1, ops = 10000, seed = 1, pool_pages = 65536;
-  bool cold = false, warm = false, direct = false, prefault = false;
+  uint64_t n = 1, ops = 10000, seed = 1, pool_pages = 65536, submits_per_step = 8;
+  bool cold = false, warm = false, direct = false, prefault = false, stats = false;
 };
 
 double cpu_now() {
@@ -173,6 +177,8 @@ Result<Outcome> run_async(const Options& o, uint64_t entries) {
   ASPEN_ASSIGN(Env env, Env::open(o.dir, {.map_size = uint64_t{64} << 30, .flags = kReadOnly | kNoReadahead}));
   const unsigned depth = static_cast<unsigned>(std::max<uint64_t>(64, 2 * o.n));
   ASPEN_ASSIGN(auto ex, async::Executor::open(env, {.mode = mode, .queue_depth = depth, .pool_pages = o.pool_pages,
+                                                     .submits_per_step = static_cast<unsigned>(o.submits_per_step),
+                                                     .direct_leaves = o.engine == "hybrid-direct",
                                                      .prefault_pool = o.prefault}));
   ASPEN_ASSIGN(async::Txn txn, async::Txn::begin(*ex));
   ASPEN_ASSIGN(Dbi dbi, txn.read_txn().open_db(nullptr, 0));
@@ -195,6 +201,14 @@ Result<Outcome> run_async(const Options& o, uint64_t entries) {
   out.found = tally.found;
   out.checksum = tally.checksum;
   out.reads = ex->stats().reads - reads_before;
+  if (o.stats) {
+    const async::ExecutorStats s = ex->stats();
+    std::fprintf(stderr, "fetches %llu hits %llu reads %llu direct %llu joined %llu probes %llu evictions %llu\n",
+                 static_cast<unsigned long long>(s.fetches), static_cast<unsigned long long>(s.hits),
+                 static_cast<unsigned long long>(s.reads), static_cast<unsigned long long>(s.direct_reads),
+                 static_cast<unsigned long long>(s.joined), static_cast<unsigned long long>(s.residency_probes),
+                 static_cast<unsigned long long>(s.evictions));
+  }
   return out;
 }
 
@@ -362,7 +376,7 @@ int run(const Options& o) {
     rc = r.code();
     if (r.ok()) out = *r;
   };
-  if (o.engine == "hybrid" || o.engine == "pool" || o.engine == "map") {
+  if (o.engine == "hybrid" || o.engine == "hybrid-direct" || o.engine == "pool" || o.engine == "map") {
     take(run_async(o, entries));
   } else if (o.engine == "mmap") {
     take(run_mmap(o, entries));
@@ -398,8 +412,8 @@ int usage() {
                "usage: aspen_async_bench load DIR ENTRIES VALUE_BYTES\n"
                "       aspen_async_bench drop DIR\n"
                "       aspen_async_bench ab DIR hybrid|pool|map ROUNDS OPS_PER_ROUND IN_FLIGHT\n"
-               "       aspen_async_bench run DIR hybrid|pool|map|mmap|lmdb|raw|rawd N OPS [--cold|--warm] "
-               "[--pool-pages P] [--prefault] [--direct] [--seed S]\n");
+               "       aspen_async_bench run DIR hybrid|hybrid-direct|pool|map|mmap|lmdb|raw|rawd N OPS [--cold|--warm] "
+               "[--pool-pages P] [--prefault] [--direct] [--stats] [--submits K] [--seed S]\n");
   return 2;
 }
 
@@ -431,8 +445,10 @@ int main(int argc, char** argv) {
     else if (a == "--warm") o.warm = true;
     else if (a == "--direct") o.direct = true;
     else if (a == "--prefault") o.prefault = true;
+    else if (a == "--stats") o.stats = true;
     else if (a == "--pool-pages" && i + 1 < argc) o.pool_pages = std::strtoull(argv[++i], nullptr, 10);
     else if (a == "--seed" && i + 1 < argc) o.seed = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--submits" && i + 1 < argc) o.submits_per_step = std::strtoull(argv[++i], nullptr, 10);
     else return usage();
   }
   return run(o);

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 LABELS = {
     "hybrid": "Aspen async, hybrid (1 thread, N in flight)",
+    "hybrid-direct": "Aspen async, hybrid, leaves O_DIRECT (1 thread, N in flight)",
     "pool": "Aspen async, pool (1 thread, N in flight)",
     "map": "Aspen async over the map (1 thread)",
     "mmap": "Aspen sync mmap (N threads)",
@@ -42,11 +43,34 @@ def medians(path, metric="wall"):
     return {k: (statistics.median(v), min(v), max(v), len(v)) for k, v in runs.items()}
 
 
+def write_targets(f, m):
+    """Ratios of medians that the issue's cold target names: one async thread against liblmdb with 8
+    threads, and against raw io_uring at the same depth (O_DIRECT, and through the page cache)."""
+    def med(e, n):
+        v = m.get(("cold", e, n))
+        return v[0] if v else None
+
+    rows = []
+    lmdb8 = med("lmdb", 8)
+    for e in ["hybrid", "hybrid-direct", "pool"]:
+        for n in [1, 8, 32, 128]:
+            x = med(e, n)
+            if x is None:
+                continue
+            cells = [f"{x / lmdb8:.2f}" if lmdb8 else "", *(f"{x / med(r, n):.2f}" if med(r, n) else ""
+                                                             for r in ["rawd", "raw"])]
+            rows.append(f"| {e} | {n} | " + " | ".join(cells) + " |")
+    if rows:
+        f.write("| cold: async mode | in flight | / liblmdb 8 threads | / raw O_DIRECT, same depth | "
+                "/ raw page cache, same depth |\n|---|---|---|---|---|\n")
+        f.write("\n".join(rows) + "\n\n")
+
+
 def main():
     path, out = sys.argv[1], sys.argv[2]
     m = medians(path)
     fig, ax = plt.subplots(figsize=(8, 5))
-    for engine in ["raw", "rawd", "hybrid", "pool", "mmap", "lmdb"]:
+    for engine in ["raw", "rawd", "hybrid", "hybrid-direct", "pool", "mmap", "lmdb"]:
         pts = sorted((n, v[0]) for (t, e, n), v in m.items() if t == "cold" and e == engine)
         if pts:
             style = "--" if engine.startswith("raw") else "-"
@@ -85,6 +109,7 @@ def main():
                     w = runq[(t, e, n)][0]
                     f.write(f"| {e} | {n} | {v[0]:.0f} | {v[1]:.0f} | {v[2]:.0f} | {c:.0f} | {w:.0%} | {v[3]} |\n")
             f.write("\n")
+        write_targets(f, m)
         ab = defaultdict(list)
         try:
             with open(f"{out}/ab.csv") as a:

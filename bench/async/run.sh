@@ -9,7 +9,9 @@
 # own keys (a seed per run), so that no run reads the pages an earlier run just read (a cache below this
 # machine's page cache, in the host, would otherwise favour whichever engine comes later), and each repeat
 # starts the list of configurations at a different place (the load from other work drifts over minutes).
-# kPool runs pre-fault their buffer pool (--prefault: as a long-running executor has).
+# kPool and kHybrid runs pre-fault their buffer pool (--prefault: as a long-running executor has; with
+# direct_leaves kHybrid keeps the leaves it read around the page cache there). hybrid-direct is kHybrid with
+# ExecutorOptions::direct_leaves.
 # Warm runs: a 128 MB database, read once through each engine's own path before the timed lookups; and the
 # warm A/B (ab.csv): sync mmap and async bursts alternating on one thread and one snapshot, in one process.
 set -euo pipefail
@@ -29,7 +31,7 @@ warm_ops=${WARM_OPS:-200000}
 csv="$out/results.csv"
 echo "engine,n,temperature,ops,seconds,ops_per_s,found,reads,resident_before,cpu_seconds,runq_seconds,repeat" > "$csv"
 cold_configs=("raw 1" "raw 8" "raw 32" "raw 128" "rawd 1" "rawd 8" "rawd 32" "rawd 128"
-              "hybrid 1" "hybrid 8" "hybrid 32" "hybrid 128"
+              "hybrid 1" "hybrid 8" "hybrid 32" "hybrid 128" "hybrid-direct 8" "hybrid-direct 32" "hybrid-direct 128"
               "pool 1" "pool 8" "pool 32" "pool 128" "pool 256"
               "mmap 1" "mmap 2" "mmap 8" "mmap 32"
               "lmdb 1" "lmdb 2" "lmdb 8" "lmdb 32")
@@ -40,7 +42,7 @@ run_all() {
   local start=$2 db=$3 flag=$4 count=${#configs[@]}
   for ((i = 0; i < count; i++)); do
     local c=${configs[$(((start + i) % count))]} extra=""
-    case $c in pool*) extra=--prefault ;; esac
+    case $c in pool* | hybrid*) extra=--prefault ;; esac
     seed=$((seed + 1))
     line=$("$bench" run "$db" $c "$cold_ops_or_warm" $flag --pool-pages 65536 --seed "$seed" $extra)
     echo "$line,$r" | tee -a "$csv"

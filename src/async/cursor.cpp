@@ -61,7 +61,7 @@ Task<Result<Entry>> seek(CursorState& c, Snapshot snap, Bytes key) {
   c.positioned = true;
   c.eof = false;
   const std::byte* leaf = c.path.leaf();
-  const page::SearchResult found = page::search(leaf, key, *c.cmp, c.record.pad, snap.page_size);
+  const page::SearchResult found = find(leaf, key, *c.cmp, c.record.pad, snap.page_size);
   if (found.corrupt) co_return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(leaf));
   c.path.leaf_index() = static_cast<uint16_t>(found.index);
   if (found.index >= page::num_keys(leaf)) {

@@ -103,7 +103,7 @@ Result<std::unique_ptr<Executor>> Executor::open(Env& env, const ExecutorOptions
     po.mode = options.mode == ReadMode::kPool ? pager::PagerMode::kPool : pager::PagerMode::kHybrid;
     po.pool_pages = options.pool_pages;
     po.residency_ms = options.residency_ms;
-    po.direct_io = options.direct_io;
+    po.direct_io = options.mode == ReadMode::kPool ? options.direct_io : options.direct_leaves;
     po.prefault_pool = options.prefault_pool;
     po.queue = os::ReadQueueOptions{options.queue_depth, to_os(options.backend), options.io_threads};
     ASPEN_ASSIGN(std::unique_ptr<pager::UringPager> uring,
@@ -134,11 +134,17 @@ Result<size_t> Executor::run_once(bool wait) {
   detail::ExecutorImpl& x = *impl_;
   size_t resumed = 0;
   // Only the tasks ready now: those they wake run at the next step, after their reads were submitted.
-  for (size_t n = x.ready.size(); n > 0; --n) {
+  // Completions come in bursts (the device finishes many reads at once), and running a burst's tasks takes
+  // longer than a read: the reads its first tasks queue are handed over while the thread runs the rest
+  // (submits_per_step times per step), so that the device is not idle meanwhile.
+  const size_t n = x.ready.size();
+  const size_t groups = x.options.submits_per_step ? x.options.submits_per_step : 1;
+  const size_t every = n / groups > 0 ? n / groups : 1;
+  for (; resumed < n;) {
     std::coroutine_handle<> h = x.ready.front();
     x.ready.pop_front();
     h.resume();
-    ++resumed;
+    if (++resumed % every == 0 && resumed < n) ASPEN_TRY(x.pager->submit());
   }
   if (x.pager->reads_pending() > 0) {
     ASPEN_ASSIGN(size_t woken, x.pager->poll(wait && x.ready.empty()));
@@ -175,6 +181,7 @@ ExecutorStats Executor::stats() const {
   s.read_pages = p.read_pages;
   s.joined = p.joined;
   s.residency_probes = p.residency_probes;
+  s.direct_reads = p.direct_reads;
   s.evictions = p.evictions;
   s.suspensions = impl_->suspensions;
   return s;

@@ -41,12 +41,12 @@ struct Snapshot {
   size_t page_size = 0;
 };
 
-// co_await PageAwait(ex, snap, pgno, count) -> Result<pager::PageRef>. A run outside the snapshot's pages is
-// MDB_PAGE_NOTFOUND at once, as Transaction::page answers it.
+// co_await PageAwait(ex, snap, pgno, count, shared) -> Result<pager::PageRef>. A run outside the snapshot's
+// pages is MDB_PAGE_NOTFOUND at once, as Transaction::page answers it. `shared`: PageRequest::shared.
 class PageAwait : public pager::Waiter {
  public:
-  PageAwait(ExecutorImpl& ex, const Snapshot& snap, uint64_t pgno, unsigned count = 1) : ex_(&ex) {
-    request_ = pager::PageRequest{pgno, count, snap.txnid, snap.page_limit};
+  PageAwait(ExecutorImpl& ex, const Snapshot& snap, uint64_t pgno, unsigned count = 1, bool shared = true) : ex_(&ex) {
+    request_ = pager::PageRequest{pgno, count, snap.txnid, snap.page_limit, shared};
     ready = &wake;
     if (pgno >= snap.page_limit || count > snap.page_limit - pgno) {
       failed = true;

@@ -20,12 +20,12 @@ namespace {
 Task<Result<Value>> lookup(ExecutorImpl& ex, Snapshot snap, format::DbRecord record, const tree::KeyCompare* cmp,
                            Bytes key) {
   if (record.root == kInvalidPage) co_return ASPEN_ERROR(code::kNotFound);
-  const TreeView view{record.root, record.pad, cmp};
+  const TreeView view{record.root, record.pad, cmp, record.depth};
   pager::PageRef leaf_ref;
   uint64_t pgno = record.root;
   for (unsigned depth = 0;; ++depth) {
     if (depth >= Path::kMaxDepth) co_return ASPEN_ERROR(code::kCursorFull);
-    Result<pager::PageRef> got = co_await PageAwait(ex, snap, pgno);
+    Result<pager::PageRef> got = co_await PageAwait(ex, snap, pgno, 1, view.shared_at(depth));
     ASPEN_CO_TRY(got);
     leaf_ref = std::move(*got);
     const std::byte* p = leaf_ref.data();
@@ -38,7 +38,7 @@ Task<Result<Value>> lookup(ExecutorImpl& ex, Snapshot snap, format::DbRecord rec
   }
   const std::byte* leaf = leaf_ref.data();
   if (!page::is_leaf(leaf)) co_return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(leaf));
-  const page::SearchResult found = page::search(leaf, key, *cmp, record.pad, snap.page_size);
+  const page::SearchResult found = find(leaf, key, *cmp, record.pad, snap.page_size);
   if (found.corrupt) co_return ASPEN_PAGE_ERROR(code::kCorrupted, page::page_number(leaf));
   if (!found.exact) co_return ASPEN_ERROR(code::kNotFound);
   if (page::is_leaf2(leaf)) co_return Value();  // MDB_SET on a LEAF2 page leaves the data untouched: empty
@@ -48,7 +48,7 @@ Task<Result<Value>> lookup(ExecutorImpl& ex, Snapshot snap, format::DbRecord rec
   if ((record.flags & format::kDbDupSort) && (node_flags & format::kNodeDupData)) {
     SubPosition sub;
     if (node_flags & format::kNodeSubData) {
-      Result<Bytes> first = co_await open_duplicate_tree(ex, snap, n, sub);
+      Result<Bytes> first = co_await open_duplicate_tree(ex, snap, n, sub, true);
       ASPEN_CO_TRY(first);
       co_return Value(*first, sub.path.pages[sub.path.depth - 1].release());
     }
@@ -59,7 +59,7 @@ Task<Result<Value>> lookup(ExecutorImpl& ex, Snapshot snap, format::DbRecord rec
   if (!(node_flags & format::kNodeBigData))
     co_return Value(Bytes{page::node_data(n), page::node_data_size(n)}, leaf_ref.release());
   pager::PageRef run;
-  Result<Bytes> data = co_await read_overflow(ex, snap, n, &run);
+  Result<Bytes> data = co_await read_overflow(ex, snap, n, &run, true);
   ASPEN_CO_TRY(data);
   co_return Value(*data, run.release());
 }

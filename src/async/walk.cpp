@@ -7,6 +7,13 @@
 
 namespace aspen::async::detail {
 
+page::SearchResult find(const std::byte* p, Bytes key, const tree::KeyCompare& cmp, size_t pad, size_t page_size) {
+  if (cmp.kind() == tree::KeyCompare::Kind::kLexical)
+    return page::search(p, key, [](Bytes a, Bytes b) { return tree::KeyCompare::compare_lexical_words(a, b); }, pad,
+                        page_size);
+  return page::search(p, key, cmp, pad, page_size);
+}
+
 Status check_page(const std::byte* p, size_t size, size_t pad) {
   bool ok = page::header_sane(p, size) && (page::is_leaf(p) || page::is_branch(p));
   if (ok && page::is_leaf2(p)) ok = page::leaf2_sane(p, pad, size);
@@ -18,7 +25,7 @@ unsigned branch_index(const std::byte* p, const TreeView& tree, const Bytes* key
   const unsigned n = page::num_keys(p);
   unsigned i = 0;
   if (key) {
-    page::SearchResult found = page::search(p, *key, *tree.cmp, tree.pad, page_size);
+    page::SearchResult found = find(p, *key, *tree.cmp, tree.pad, page_size);
     if (found.corrupt) return ~0u;
     i = found.index >= n ? n - 1 : (found.exact ? found.index : found.index - 1);
   }
@@ -31,7 +38,7 @@ Task<Status> descend(ExecutorImpl& ex, const Snapshot& snap, const TreeView& tre
   if (tree.root == kInvalidPage) co_return ASPEN_ERROR(code::kNotFound);
   uint64_t pgno = tree.root;
   for (;;) {
-    Result<pager::PageRef> got = co_await PageAwait(ex, snap, pgno);
+    Result<pager::PageRef> got = co_await PageAwait(ex, snap, pgno, 1, tree.shared_at(path.depth));
     ASPEN_CO_TRY(got);
     const std::byte* p = got->data();
     ASPEN_CO_TRY(check_page(p, snap.page_size, tree.pad));
@@ -67,12 +74,13 @@ Task<Status> step_right(ExecutorImpl& ex, const Snapshot& snap, const TreeView& 
   co_return ok_status();
 }
 
-Task<Result<Bytes>> read_overflow(ExecutorImpl& ex, const Snapshot& snap, const std::byte* node, pager::PageRef* run) {
+Task<Result<Bytes>> read_overflow(ExecutorImpl& ex, const Snapshot& snap, const std::byte* node, pager::PageRef* run,
+                                  bool point) {
   const uint32_t size = page::node_data_size(node);
   const uint64_t pgno = page::node_overflow_page(node);
   const uint64_t needed = format::overflow_pages(size, snap.page_size);
   if (pgno + needed > snap.page_limit || pgno + needed < pgno) co_return ASPEN_PAGE_ERROR(code::kPageNotFound, pgno);
-  Result<pager::PageRef> got = co_await PageAwait(ex, snap, pgno, static_cast<unsigned>(needed));
+  Result<pager::PageRef> got = co_await PageAwait(ex, snap, pgno, static_cast<unsigned>(needed), !point);
   ASPEN_CO_TRY(got);
   const std::byte* p = got->data();
   if (!page::is_overflow(p) || page::header(p)->pages < needed) co_return ASPEN_PAGE_ERROR(code::kCorrupted, pgno);
@@ -107,13 +115,14 @@ Result<Bytes> open_inline_duplicates(uint16_t db_flags, const std::byte* node, S
   return duplicate_at(sub, size);
 }
 
-Task<Result<Bytes>> open_duplicate_tree(ExecutorImpl& ex, const Snapshot& snap, const std::byte* node, SubPosition& sub) {
+Task<Result<Bytes>> open_duplicate_tree(ExecutorImpl& ex, const Snapshot& snap, const std::byte* node, SubPosition& sub,
+                                        bool point) {
   sub.path.clear();
   sub.kind = SubPosition::Kind::kNone;
   if (page::node_data_size(node) != format::kDbRecordSize) co_return ASPEN_ERROR(code::kCorrupted);
   const format::DbRecord record = format::DbRecord::decode(page::node_data(node));
   sub.pad = record.pad;
-  TreeView view{record.root, record.pad, nullptr};
+  TreeView view{record.root, record.pad, nullptr, point ? record.depth : 0u};
   ASPEN_CO_TRY(co_await descend(ex, snap, view, nullptr, sub.path));
   sub.kind = SubPosition::Kind::kTree;
   if (page::num_keys(sub.path.leaf()) == 0) co_return ASPEN_ERROR(code::kNotFound);

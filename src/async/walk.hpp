@@ -16,6 +16,7 @@
 #include "async/executor_impl.hpp"
 #include "format/constants.hpp"
 #include "format/db_record.hpp"
+#include "page/page.hpp"
 #include "tree/compare.hpp"
 
 namespace aspen::async::detail {
@@ -35,11 +36,19 @@ struct Path {
   }
 };
 
-// One tree to walk: its root, its LEAF2 key size, its key order, and the bytes of one of its pages.
+// One tree to walk: its root, its LEAF2 key size, its key order, and, for a point lookup, its levels.
 struct TreeView {
   uint64_t root = ~uint64_t{0};
   size_t pad = 0;
   const tree::KeyCompare* cmp = nullptr;
+  // A point lookup's tree depth (DbRecord::depth), else 0. A point lookup's leaf may be read around the page
+  // cache (PageRequest::shared = false): random lookups on cold data seldom read a leaf twice. A cursor reads
+  // its leaves through it: a range read reads leaves whole and in order, and is how applications warm a
+  // database.
+  unsigned lookup_depth = 0;
+
+  // Whether the page at `level` (0: the root) is to be kept in the page cache.
+  bool shared_at(unsigned level) const { return lookup_depth == 0 || level + 1 < lookup_depth; }
 };
 
 // Where a DUPSORT cursor is among the duplicates of its current key.
@@ -52,6 +61,10 @@ struct SubPosition {
   unsigned index = 0;                // kInline: the current duplicate
   Path path;                         // kTree: the path in the sub-tree
 };
+
+// page::search of page `p` for `key` in the order `cmp` (Tree::find): the common lexical order is compared
+// inline, not through KeyCompare's switch.
+page::SearchResult find(const std::byte* p, Bytes key, const tree::KeyCompare& cmp, size_t pad, size_t page_size);
 
 // Tree::check_page for a page of `size` bytes whose LEAF2 keys are `pad` bytes.
 Status check_page(const std::byte* page, size_t size, size_t pad);
@@ -70,12 +83,15 @@ Task<Status> descend(ExecutorImpl& ex, const Snapshot& snap, const TreeView& tre
 Task<Status> step_right(ExecutorImpl& ex, const Snapshot& snap, const TreeView& tree, Path& path);
 // The data of a leaf node whose data lives on an overflow run (F_BIGDATA) (Tree::read_data); the run stays
 // pinned in `*run`. Inline data needs no walk: Bytes{page::node_data(node), page::node_data_size(node)}.
-Task<Result<Bytes>> read_overflow(ExecutorImpl& ex, const Snapshot& snap, const std::byte* node, pager::PageRef* run);
+// `point`: for a point lookup (the run may be read around the page cache, see TreeView).
+Task<Result<Bytes>> read_overflow(ExecutorImpl& ex, const Snapshot& snap, const std::byte* node, pager::PageRef* run,
+                                  bool point = false);
 // Positions `sub` on the first duplicate of the F_DUPDATA node `node` of a database with flags `db_flags`
 // and answers it (Cursor::init_sub, then the sub-cursor's first). The node's duplicates live in a sub-page
 // inside it (open_inline_duplicates, no I/O) or in a sub-tree (F_SUBDATA: open_duplicate_tree).
 Result<Bytes> open_inline_duplicates(uint16_t db_flags, const std::byte* node, SubPosition& sub);
-Task<Result<Bytes>> open_duplicate_tree(ExecutorImpl& ex, const Snapshot& snap, const std::byte* node, SubPosition& sub);
+Task<Result<Bytes>> open_duplicate_tree(ExecutorImpl& ex, const Snapshot& snap, const std::byte* node, SubPosition& sub,
+                                        bool point = false);
 // The next duplicate (the sub-cursor's MDB_NEXT); MDB_NOTFOUND after the last.
 Task<Result<Bytes>> next_duplicate(ExecutorImpl& ex, const Snapshot& snap, SubPosition& sub);
 // The duplicate a sub-position is on.

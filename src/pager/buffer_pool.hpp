@@ -39,6 +39,7 @@ struct Frame {
   bool referenced = false;  // CLOCK's second chance
   bool indexed = false;     // findable through the pool's index
   bool own_memory = false;  // data was allocated for this frame (a run), not a slab page
+  bool direct = false;      // the pager reads it with O_DIRECT
   Waiter* waiters = nullptr;
   BufferPool* pool = nullptr;
 };

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
 #include "page/page.hpp"
@@ -11,53 +10,53 @@
 namespace aspen::pager {
 namespace {
 
-constexpr uint64_t kHybridKey = 0;  // kHybrid frames are scratch buffers, the same for every snapshot
 constexpr size_t kReapBatch = 64;
-constexpr uint64_t kProbeWindow = 64;     // pages per mincore probe (aligned)
-constexpr uint32_t kClockInterval = 256;  // fetches between two readings of the clock (kHybrid)
-constexpr int kMaxProbeScore = 16;
-constexpr uint32_t kProbeSample = 16;
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
 Result<std::unique_ptr<UringPager>> UringPager::open(int fd, size_t page_size, const std::byte* map,
                                                      const UringPagerOptions& options) {
   if (options.mode == PagerMode::kHybrid && !map) return ASPEN_ERROR(EINVAL);
-  const bool want_direct = options.mode == PagerMode::kPool && options.direct_io && page_size % 4096 == 0;
+  // O_DIRECT needs the map too: only a residency probe licenses a direct read (residency_map.hpp).
+  const bool want_direct = options.direct_io && map && page_size % 4096 == 0;
+  ASPEN_ASSIGN(int own_fd, os::open_for_random_reads(fd));
   bool direct = false;
-  ASPEN_ASSIGN(int own_fd, os::open_for_random_reads(fd, want_direct, &direct));
-  std::unique_ptr<UringPager> pager(new (std::nothrow) UringPager(own_fd, page_size, map, options));
+  Result<int> direct_fd = want_direct ? os::open_for_random_reads(fd, true, &direct) : Result<int>(-1);
+  if (!direct_fd.ok() || !direct) {  // the file system refused O_DIRECT: a plain descriptor came back
+    if (direct_fd.ok()) os::close_fd(*direct_fd);
+    direct_fd = -1;
+  }
+  std::unique_ptr<UringPager> pager(new (std::nothrow) UringPager(own_fd, *direct_fd, page_size, map, options));
   if (!pager) {
     os::close_fd(own_fd);
+    os::close_fd(*direct_fd);
     return ASPEN_ERROR(ENOMEM);
   }
-  pager->direct_ = direct;
-  const bool prefault = options.mode == PagerMode::kPool && options.prefault_pool;
-  ASPEN_ASSIGN(pager->pool_, BufferPool::create(page_size, options.pool_pages, prefault));
+  ASPEN_ASSIGN(pager->pool_, BufferPool::create(page_size, options.pool_pages, options.prefault_pool));
   ASPEN_ASSIGN(pager->queue_, os::ReadQueue::open(options.queue));
   return pager;
 }
 
-UringPager::UringPager(int fd, size_t page_size, const std::byte* map, const UringPagerOptions& options)
-    : fd_(fd), page_size_(page_size), map_(map), options_(options) {
+UringPager::UringPager(int fd, int direct_fd, size_t page_size, const std::byte* map, const UringPagerOptions& options)
+    : fd_(fd),
+      direct_fd_(direct_fd),
+      page_size_(page_size),
+      map_(map),
+      options_(options),
+      residency_(map, page_size, options.residency_ms) {
   if (options_.max_cached_run == 0) options_.max_cached_run = options_.pool_pages / 8 ? options_.pool_pages / 8 : 1;
-  if (options_.residency_ms == 0) options_.residency_ms = 1;
-  epoch_end_ns_ = now_ns() + int64_t{options_.residency_ms} * 1000000;
 }
 
 UringPager::~UringPager() {
-  queue_.reset();  // waits for reads in flight: their buffers are the pool's, their fd is fd_
+  queue_.reset();  // waits for reads in flight: their buffers are the pool's, their fds ours
   os::close_fd(fd_);
+  os::close_fd(direct_fd_);
 }
 
 PagerStats UringPager::stats() const {
   PagerStats s = stats_;
   s.evictions = pool_->evictions();
+  s.residency_probes = residency_.probes();
   return s;
 }
 
@@ -71,14 +70,29 @@ Result<bool> UringPager::dispatch(const PageRequest& request, PageRef* out, Wait
   return options_.mode == PagerMode::kPool ? fetch_pool(request, out, waiter) : fetch_hybrid(request, out, waiter);
 }
 
-Result<bool> UringPager::read_into_new_frame(const PageRequest& request, uint64_t key, bool index, Waiter* waiter) {
-  Result<Frame*> fresh = pool_->allocate(key, request.pgno, request.count, index);
+Result<bool> UringPager::use_frame(Frame* frame, PageRef* out, Waiter* waiter) {
+  if (frame->state == Frame::State::kReady) {
+    ++stats_.hits;
+    frame->referenced = true;
+    pin(frame);
+    *out = PageRef(frame->data, frame);
+    return true;
+  }
+  ++stats_.joined;
+  waiter->next = frame->waiters;
+  frame->waiters = waiter;
+  return false;
+}
+
+Result<bool> UringPager::read_into_new_frame(const PageRequest& request, bool direct, bool index, Waiter* waiter) {
+  Result<Frame*> fresh = pool_->allocate(request.snapshot, request.pgno, request.count, index);
   if (!fresh.ok()) {
     if (fresh.code() != ENOBUFS) return fresh.error();
     // Frames come free as reads complete and as tasks holding pins move on; poll() decides when none can.
     starved_.push_back({request, waiter});
     return false;
   }
+  (*fresh)->direct = direct;
   ASPEN_TRY(start_read(*fresh, waiter));
   return false;
 }
@@ -108,72 +122,54 @@ void UringPager::retry_starved() {
   starved_.clear();
 }
 
+bool UringPager::read_directly(const PageRequest& request) {
+  return direct_usable() && residency_.probe(request) == Residency::kNotResident;
+}
+
 Result<bool> UringPager::fetch_pool(const PageRequest& request, PageRef* out, Waiter* waiter) {
   Frame* f = pool_->find(request.snapshot, request.pgno);
-  if (f && f->pages >= request.count) {
-    if (f->state == Frame::State::kReady) {
-      ++stats_.hits;
-      f->referenced = true;
-      pin(f);
-      *out = PageRef(f->data, f);
-      return true;
-    }
-    ++stats_.joined;
-    waiter->next = f->waiters;
-    f->waiters = waiter;
-    return false;
-  }
-  // Not cached (or cached with another shape, which a sane file never shows): read it.
+  if (f && f->pages >= request.count) return use_frame(f, out, waiter);
+  // Not cached (or cached with another shape, which a sane file never shows): read it. A run too long to
+  // cache is read into a transient frame.
   const bool cache = !f && request.count <= options_.max_cached_run;
-  return read_into_new_frame(request, request.snapshot, cache, waiter);
+  return read_into_new_frame(request, read_directly(request), cache, waiter);
 }
 
 Result<bool> UringPager::fetch_hybrid(const PageRequest& request, PageRef* out, Waiter* waiter) {
-  if (++until_clock_check_ >= kClockInterval) {
-    until_clock_check_ = 0;
-    if (now_ns() >= epoch_end_ns_) advance_epoch();
-  }
-  const std::byte* in_map = map_ + request.pgno * page_size_;
-  if (marked_resident(request.pgno, request.count)) {
-    ++stats_.hits;
-    *out = PageRef(in_map, nullptr);
-    return true;
-  }
-  Frame* f = pool_->find(kHybridKey, request.pgno);
+  residency_.tick();
+  if (residency_.known_resident(request.pgno, request.count, request.shared)) return from_map(request, out);
+  // A read of the page in flight, or a leaf read around the page cache: such a frame serves one more
+  // request, which then reads from it (random lookups on cold data mostly read a leaf once: a second request
+  // is about as rare as a third, and the frames of the pages read once are evicted).
+  Frame* f = pool_->used_pages() > 0 ? pool_->find(request.snapshot, request.pgno) : nullptr;
   if (f && f->pages >= request.count) {
-    ++stats_.joined;
-    waiter->next = f->waiters;
-    f->waiters = waiter;
-    return false;
+    Result<bool> now = use_frame(f, out, waiter);
+    if (f->state == Frame::State::kReady) pool_->forget(f);  // freed with the pin just taken
+    return now;
   }
-  // Probe while probes pay off; when unmarked pages have mostly been cold lately, read at once (a read of a
-  // page that is resident after all completes inside the submit, for about the cost of the probe), probing
-  // one request in kProbeSample to notice the data warming up.
-  if (probe_score_ > 0 || ++probes_skipped_ % kProbeSample == 0) {
-    const bool resident = probe(request);
-    probe_score_ = resident ? std::min(probe_score_ + 2, kMaxProbeScore) : std::max(probe_score_ - 1, 0);
-    if (resident) {
-      ++stats_.hits;
-      *out = PageRef(in_map, nullptr);
-      return true;
+  // The first read of a leaf goes around the page cache, when a probe proves that the file holds its bytes
+  // (random lookups on cold data seldom read a leaf twice). A leaf read again is being reused, and a shared
+  // page always is: those are read through the page cache, where they stay for the map to serve. A shared
+  // page is probed only while probes pay off (if it is resident after all, its read through the page cache
+  // completes inside the submit, for about the cost of a probe).
+  // A run too long to keep is read into a frame nobody else finds (freed with its last pin).
+  const bool index = !f && request.count <= options_.max_cached_run;
+  if (!request.shared && direct_usable() && !residency_.read_directly_before(request.pgno)) {
+    const Residency seen = residency_.probe(request);
+    if (seen == Residency::kResident) return from_map(request, out);
+    if (seen == Residency::kNotResident) {
+      residency_.note_direct_read(request.pgno);
+      return read_into_new_frame(request, true, index, waiter);
     }
+  } else if (residency_.worth_probing() && residency_.probe(request) == Residency::kResident) {
+    return from_map(request, out);
   }
-  return read_into_new_frame(request, kHybridKey, !f, waiter);
+  return read_into_new_frame(request, false, index, waiter);
 }
 
-bool UringPager::probe(const PageRequest& request) {
-  ++stats_.residency_probes;
-  const uint64_t end = request.pgno + request.count;
-  const uint64_t limit = request.limit > end ? request.limit : end;
-  uint64_t first = request.pgno & ~(kProbeWindow - 1);
-  uint64_t last = std::min(first + kProbeWindow, limit);
-  if (last < end) first = request.pgno, last = end;  // a long run: probe exactly it
-  probe_vec_.resize(last - first);
-  if (!os::residency(map_ + first * page_size_, (last - first) * page_size_, probe_vec_.data()).ok()) return false;
-  for (uint64_t p = first; p < last; ++p)
-    if (probe_vec_[p - first] & 1) mark_resident(p, 1);
-  for (uint64_t p = request.pgno; p < end; ++p)
-    if (!(probe_vec_[p - first] & 1)) return false;
+Result<bool> UringPager::from_map(const PageRequest& request, PageRef* out) {
+  ++stats_.hits;
+  *out = PageRef(map_ + request.pgno * page_size_, nullptr);
   return true;
 }
 
@@ -186,7 +182,7 @@ Status UringPager::start_read(Frame* frame, Waiter* waiter) {
     backlog_.push_back(frame->slot);
     return ok_status();
   }
-  Status st = queue_->queue_read(fd_, frame->data, frame->pages * page_size_, frame->pgno * page_size_, frame->slot);
+  Status st = queue_frame(frame);
   if (!st.ok()) {
     frame->waiters = nullptr;
     frame->state = Frame::State::kReady;
@@ -195,11 +191,18 @@ Status UringPager::start_read(Frame* frame, Waiter* waiter) {
   return st;
 }
 
+Status UringPager::queue_frame(Frame* frame) {
+  if (direct_refused_) frame->direct = false;
+  if (frame->direct) ++stats_.direct_reads;
+  return queue_->queue_read(frame->direct ? direct_fd_ : fd_, frame->data, frame->pages * page_size_,
+                            frame->pgno * page_size_, frame->slot);
+}
+
 Status UringPager::issue_backlog() {
   size_t issued = 0;
   while (issued < backlog_.size() && !queue_->full()) {
     Frame* f = pool_->frame(backlog_[issued++]);
-    Status st = queue_->queue_read(fd_, f->data, f->pages * page_size_, f->pgno * page_size_, f->slot);
+    Status st = queue_frame(f);
     if (!st.ok()) {
       fail_waiters(f, st.error());
     }
@@ -220,13 +223,22 @@ void UringPager::fail_waiters(Frame* frame, const Error& error) {
 }
 
 void UringPager::complete(Frame* frame, int64_t result) {
+  if (result == -EINVAL && frame->direct) {
+    // The file system took the O_DIRECT open but refuses the read (alignment): through the page cache, now
+    // and from now on. (The descriptor stays open: reads queued on it may still be in flight.)
+    direct_refused_ = true;
+    frame->direct = false;
+    backlog_.push_back(frame->slot);
+    return;
+  }
   const uint64_t expected = uint64_t{frame->pages} * page_size_;
   if (result < 0) return fail_waiters(frame, ASPEN_PAGE_ERROR(static_cast<int>(-result), frame->pgno));
-  if (static_cast<uint64_t>(result) < expected) return fail_waiters(frame, ASPEN_PAGE_ERROR(code::kPageNotFound, frame->pgno));
+  if (static_cast<uint64_t>(result) < expected)
+    return fail_waiters(frame, ASPEN_PAGE_ERROR(code::kPageNotFound, frame->pgno));
   const bool hybrid = options_.mode == PagerMode::kHybrid;
   if (!hybrid && page::page_number(frame->data) != frame->pgno)
     return fail_waiters(frame, ASPEN_PAGE_ERROR(code::kCorrupted, frame->pgno));
-  if (hybrid) mark_resident(frame->pgno, frame->pages);
+  if (hybrid && !frame->direct) residency_.mark(frame->pgno, frame->pages);
   frame->state = Frame::State::kReady;
   frame->referenced = true;
   for (Waiter* w = frame->waiters; w; w = w->next) {
@@ -235,9 +247,14 @@ void UringPager::complete(Frame* frame, int64_t result) {
     wake_.push_back(w);
   }
   frame->waiters = nullptr;
-  // kHybrid: the waiters use the copy they waited for (no page fault to map it); later requests find the
-  // page in the page cache and use the map. The copy goes with their last pin.
-  if (hybrid) pool_->forget(frame);
+  // kHybrid: the waiters use the copy they waited for (no page fault to map it). A copy read through the page
+  // cache goes with their last pin: later requests use the map. One read around it stays for one request.
+  if (hybrid && !frame->direct) pool_->forget(frame);
+}
+
+Status UringPager::submit() {
+  ASPEN_TRY(issue_backlog());
+  return queue_->submit(false);
 }
 
 Result<size_t> UringPager::poll(bool wait) {
@@ -260,28 +277,6 @@ Result<size_t> UringPager::poll(bool wait) {
   const size_t woken = waking_.size();
   waking_.clear();
   return woken;
-}
-
-bool UringPager::marked_resident(uint64_t pgno, unsigned count) const {
-  if (pgno + count > marks_.size()) return false;
-  for (unsigned i = 0; i < count; ++i) {
-    const uint8_t mark = marks_[pgno + i];
-    if (mark == 0 || static_cast<uint8_t>(epoch_ - mark) > 1) return false;
-  }
-  return true;
-}
-
-void UringPager::mark_resident(uint64_t pgno, unsigned count) {
-  if (pgno + count > marks_.size()) marks_.resize(std::max<size_t>(pgno + count, marks_.size() * 2), 0);
-  std::memset(marks_.data() + pgno, epoch_, count);
-}
-
-void UringPager::advance_epoch() {
-  epoch_end_ns_ = now_ns() + int64_t{options_.residency_ms} * 1000000;
-  if (++epoch_ == 0) {  // wrapped: forget every mark rather than trust one 255 epochs old
-    std::fill(marks_.begin(), marks_.end(), 0);
-    epoch_ = 1;
-  }
 }
 
 }  // namespace aspen::pager

@@ -4,29 +4,33 @@
 //   kPool    every page is read into the pager's BufferPool (page-aligned copies, CLOCK eviction, keyed by
 //            snapshot and page number); later requests for it are pool hits. An overflow run is read as one
 //            multi-page read; runs longer than `max_cached_run` pages are read into transient buffers that
-//            live as long as their PageRefs. Independent of the map and of the page cache's state. With
-//            `direct_io` (the default) reads bypass the page cache (O_DIRECT, when the file system supports it
-//            and the page size is a multiple of 4 KiB): no second copy in the page cache, about half the
-//            kernel CPU per read. Coherent with writers: the kernel writes dirty cached pages of the range
-//            back before a direct read, and committed pages are never rewritten while a snapshot reads them.
+//            live as long as their PageRefs. Independent of the map.
 //   kHybrid  zero-copy for resident pages: a page is answered from the map at once when it is known to be in
-//            the page cache (a residency mark, or else a mincore probe, which marks the resident pages of the
-//            whole aligned window of kProbeWindow pages around it, so that warm data costs one system call
-//            per window and not per page); a cold page is read through the queue into a scratch buffer, which
-//            brings it into the page cache: the requests that waited for it use that buffer (pinned, freed
-//            with their last PageRef; a fault to map the page is saved), later ones use the map. When probes
-//            keep finding cold pages, unmarked pages are read without probing (one request in 16 still
-//            probes, to notice the data warming up). Marks expire after one to two residency epochs of
-//            `residency_ms`, so that a page the kernel has evicted since is probed again; until then an
-//            evicted page costs one synchronous fault (correct, only slower).
-// Reads go through a private read-only descriptor of the data file with read-ahead off (a cold random read
-// brings in one page, not a window).
+//            the page cache (ResidencyMap: a mark, or else a mincore probe). A page that is not is read
+//            through the queue, through the page cache, into a scratch frame that its waiters use (saving the
+//            fault to map it) and that goes with their last pin; later requests use the map. With
+//            `direct_io`, the first read of a point lookup's leaf or overflow run (PageRequest::shared =
+//            false) goes around the page cache instead, with O_DIRECT, when a probe proves it is not
+//            resident: such a read costs less kernel CPU (no page to allocate, insert and copy), which pays
+//            where lookups seldom read a leaf twice; its frame serves the waiters and one more request, then
+//            goes, and a leaf read again (it is being reused) goes through the page cache. The pool holds only
+//            these frames; they are keyed by snapshot and page number like kPool's.
+// O_DIRECT (`direct_io`: the executor turns it on for kPool, and for kHybrid only when asked to; where the
+// file system accepts it and the page size is a multiple of 4 KiB) is used, in both modes, only for pages
+// that a probe made for the request found not in the page cache:
+// a page that is dirty there (a NOSYNC commit not yet written back) is resident, so what a direct read of a
+// page proven not resident returns is the snapshot's bytes (the argument is in residency_map.hpp). Every
+// other read goes through the page cache. A direct read that the file system refuses (EINVAL) is read again
+// through the page cache, and the pager stops using O_DIRECT.
+// Reads go through private read-only descriptors of the data file, the buffered one with read-ahead off (a
+// cold random read brings in one page, not a window).
 //
 // A full pool (every frame pinned or loading) does not fail a request while reads are in flight: the request
 // waits ("starved") and is retried by poll(). It fails with ENOBUFS only when a poll finds no read in flight
 // and wakes nobody, so that no frame can come free by itself (every one is pinned by a PageRef kept).
 // Failure behaviour: a read error or a short read (past the end of the file) fails every waiter on it with
-// the errno or MDB_PAGE_NOTFOUND; in kPool a page whose header names another page number is MDB_CORRUPTED.
+// the errno or MDB_PAGE_NOTFOUND; a page read into a cached frame whose header names another page number is
+// MDB_CORRUPTED.
 // Nothing is cached from a failed read.
 // Thread-safety: one thread. The pager must outlive every PageRef it handed out.
 #pragma once
@@ -38,6 +42,7 @@
 #include "os/uring.hpp"
 #include "pager/buffer_pool.hpp"
 #include "pager/pager.hpp"
+#include "pager/residency_map.hpp"
 
 namespace aspen::pager {
 
@@ -45,12 +50,12 @@ enum class PagerMode : uint8_t { kPool, kHybrid };
 
 struct UringPagerOptions {
   PagerMode mode = PagerMode::kHybrid;
-  // kPool: the cache, in pages. kHybrid: scratch buffers, i.e. cold reads outstanding at most.
+  // The cache, in pages (kHybrid: of leaves read with O_DIRECT, and scratch frames of reads in flight).
   size_t pool_pages = 16384;
-  size_t max_cached_run = 0;        // kPool: longer runs are not cached; 0 = pool_pages / 8
-  bool direct_io = true;            // kPool: O_DIRECT reads where possible (see above)
-  bool prefault_pool = false;       // kPool: back the pool with memory at open (BufferPool::create)
-  uint32_t residency_ms = 200;      // kHybrid: length of a residency epoch (marks live one to two)
+  size_t max_cached_run = 0;        // longer runs are not cached; 0 = pool_pages / 8
+  bool direct_io = true;            // O_DIRECT reads of pages proven not resident (kHybrid: leaves; see above)
+  bool prefault_pool = false;       // back the pool with memory at open (BufferPool::create)
+  uint32_t residency_ms = 200;      // length of a residency epoch (ResidencyMap)
   os::ReadQueueOptions queue;
 };
 
@@ -64,6 +69,7 @@ class UringPager final : public Pager {
 
   size_t page_size() const override { return page_size_; }
   Result<bool> fetch(const PageRequest& request, PageRef* out, Waiter* waiter) override;
+  Status submit() override;
   Result<size_t> poll(bool wait) override;
   int event_fd() const override { return queue_->event_fd(); }
   size_t reads_pending() const override { return queue_->outstanding() + backlog_.size() + starved_.size(); }
@@ -71,50 +77,49 @@ class UringPager final : public Pager {
 
   PagerMode mode() const { return options_.mode; }
   os::ReadBackend backend() const { return queue_->backend(); }
-  bool direct() const { return direct_; }
+  bool direct() const { return direct_usable(); }
 
  private:
-  UringPager(int fd, size_t page_size, const std::byte* map, const UringPagerOptions& options);
+  UringPager(int fd, int direct_fd, size_t page_size, const std::byte* map, const UringPagerOptions& options);
   struct Starved {
     PageRequest request;
     Waiter* waiter;
   };
   Result<bool> dispatch(const PageRequest& request, PageRef* out, Waiter* waiter);
+  // Answers from a frame that holds the pages (a hit) or is reading them (the waiter joins the read).
+  Result<bool> use_frame(Frame* frame, PageRef* out, Waiter* waiter);
   // Allocates a frame and starts its read; a full pool with reads in flight parks the request in starved_.
-  Result<bool> read_into_new_frame(const PageRequest& request, uint64_t key, bool index, Waiter* waiter);
+  // `index`: whether other requests may find the frame (not when another frame holds the same key);
+  // `direct`: read it with O_DIRECT.
+  Result<bool> read_into_new_frame(const PageRequest& request, bool direct, bool index, Waiter* waiter);
   void retry_starved();
   Result<bool> fetch_pool(const PageRequest& request, PageRef* out, Waiter* waiter);
   Result<bool> fetch_hybrid(const PageRequest& request, PageRef* out, Waiter* waiter);
+  Result<bool> from_map(const PageRequest& request, PageRef* out);
+  // Whether to read the request's pages with O_DIRECT: only when a probe proves they are not resident.
+  bool read_directly(const PageRequest& request);
   // Starts (or backlogs, when the queue is full) the read filling `frame`, with `waiter` as its first waiter.
   Status start_read(Frame* frame, Waiter* waiter);
+  Status queue_frame(Frame* frame);
   Status issue_backlog();
   // Finishes `frame`'s read and moves its waiters to wake_.
   void complete(Frame* frame, int64_t result);
   void fail_waiters(Frame* frame, const Error& error);
-  bool marked_resident(uint64_t pgno, unsigned count) const;
-  void mark_resident(uint64_t pgno, unsigned count);
-  void advance_epoch();
-  // Probes the window around the request, marks what is resident; true when the whole request is.
-  bool probe(const PageRequest& request);
 
-  int fd_;
-  bool direct_ = false;
+  int fd_;               // read through the page cache, read-ahead off
+  int direct_fd_ = -1;   // O_DIRECT, or -1
+  bool direct_refused_ = false;  // a direct read failed with EINVAL: no more of them
+  bool direct_usable() const { return direct_fd_ >= 0 && !direct_refused_; }
   size_t page_size_;
   const std::byte* map_;
   UringPagerOptions options_;
   std::unique_ptr<BufferPool> pool_;
   std::unique_ptr<os::ReadQueue> queue_;
+  ResidencyMap residency_;
   std::vector<uint32_t> backlog_;  // frames whose read waits for room in the queue
   std::vector<Starved> starved_;   // requests waiting for a frame to come free
   std::vector<Waiter*> wake_;      // waiters to wake at the end of poll()
   std::vector<Waiter*> waking_;    // those being woken (a woken waiter may start reads that add to wake_)
-  std::vector<uint8_t> marks_;     // kHybrid: epoch at which each page was last seen resident (0 = never)
-  std::vector<unsigned char> probe_vec_;  // mincore's answer
-  int probe_score_ = 16;                  // recent probes' success: +2 resident, -1 cold (0..16)
-  uint32_t probes_skipped_ = 0;
-  uint8_t epoch_ = 1;
-  uint32_t until_clock_check_ = 0;   // fetches before the clock is read again
-  int64_t epoch_end_ns_ = 0;         // when the current epoch ends (steady clock)
   PagerStats stats_;
 };
 

@@ -1,10 +1,15 @@
 // The coroutine read API against the synchronous one (layer: async over pager): over a random workload with
 // plain values, overflow values, DUPSORT (sub-pages and sub-trees), DUPFIXED and integer keys, every
 // co_await txn.get() and every async cursor step answers exactly what ReadTxn::get / Cursor::get answer on the
-// same snapshot, in every read mode and with every I/O backend, io_uring refused included; a snapshot held
-// while a writer commits keeps answering what it answered before; a build with liburing really uses it.
+// same snapshot, in every read mode and with every I/O backend, io_uring refused included, on warm data and on
+// data evicted from the page cache (where kHybrid reads leaves around it); a snapshot held while a writer
+// commits keeps answering what it answered before; NOSYNC commits still dirty in the page cache are seen by
+// cold readers; a build with liburing really uses it.
+#include <fcntl.h>
 #include <linux/io_uring.h>
 #include <poll.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -23,6 +28,7 @@
 
 #include "aspen/async.hpp"
 #include "aspen/aspen.hpp"
+#include "env/environment.hpp"
 #include "os/uring.hpp"
 
 namespace aspen::async {
@@ -47,10 +53,10 @@ struct Fixture {
   std::vector<std::string> plain_keys, dup_keys, int_keys;
   std::mt19937_64 rng{20240917};
 
-  Fixture() {
+  explicit Fixture(unsigned flags = 0) {
     char tmpl[] = "/tmp/aspen-async-XXXXXX";
     path = mkdtemp(tmpl);
-    auto opened = Env::open(path, {.map_size = 512u << 20, .max_dbs = 8});
+    auto opened = Env::open(path, {.map_size = 512u << 20, .max_dbs = 8, .flags = flags});
     EXPECT_TRUE(opened.ok());
     env = std::move(*opened);
     auto w = env.begin_write();
@@ -65,6 +71,23 @@ struct Fixture {
   ~Fixture() {
     env.close();
     std::filesystem::remove_all(path);
+  }
+
+  // Evicts data.mdb's clean pages from the page cache, so that the next reads go to the device: this
+  // process's view of them goes first (the map keeps the pages it touched). Dirty pages stay. Returns
+  // whether the file system evicted any (tmpfs keeps its pages).
+  bool evict_clean_pages() {
+    env::Environment* e = env.native();
+    struct stat st {};
+    if (::fstat(e->data_file().fd(), &st) != 0) return false;
+    const size_t size = static_cast<size_t>(st.st_size);
+    if (::madvise(e->map(), size, MADV_DONTNEED) != 0) return false;
+    if (::posix_fadvise(e->data_file().fd(), 0, 0, POSIX_FADV_DONTNEED) != 0) return false;
+    std::vector<unsigned char> pages(size / 4096);
+    if (::mincore(e->map(), size, pages.data()) != 0) return false;
+    for (unsigned char p : pages)
+      if (!(p & 1)) return true;
+    return false;
   }
 
   // Adds (or overwrites, or deletes) entries in one write transaction.
@@ -195,13 +218,13 @@ struct Config {
   ReadMode mode;
   IoBackend backend;
   size_t pool_pages;
-  bool direct_io = true;
+  bool direct = true;  // the mode's O_DIRECT option: kPool's direct_io, kHybrid's direct_leaves
   bool prefault = false;
 };
 
 std::string name_of(const Config& c) {
   return std::string(mode_name(c.mode)) + "/" + backend_name(c.backend) + "/" + std::to_string(c.pool_pages) +
-         (c.direct_io ? "" : "/buffered") + (c.prefault ? "/prefault" : "");
+         (c.direct ? "/direct" : "/buffered") + (c.prefault ? "/prefault" : "");
 }
 
 // Runs every check of `f`'s data on `ex` within one async Txn.
@@ -229,14 +252,14 @@ TEST(AsyncRead, SameAnswersAsSyncInEveryModeAndBackend) {
       {ReadMode::kPool, IoBackend::kAuto, 48},  // a pool far smaller than the data: constant eviction
       {ReadMode::kMap, IoBackend::kAuto, 0},      {ReadMode::kPool, IoBackend::kThreads, 256},
       {ReadMode::kHybrid, IoBackend::kSync, 256}, {ReadMode::kPool, IoBackend::kSync, 64},
-      {ReadMode::kPool, IoBackend::kAuto, 256, /*direct_io=*/false},  // through the page cache
-      {ReadMode::kPool, IoBackend::kAuto, 1024, /*direct_io=*/true, /*prefault=*/true},
+      {ReadMode::kPool, IoBackend::kAuto, 256, /*direct=*/false},  // through the page cache
+      {ReadMode::kPool, IoBackend::kAuto, 1024, /*direct=*/true, /*prefault=*/true},
   };
   for (const Config& c : configs) {
     SCOPED_TRACE(name_of(c));
     auto ex = Executor::open(f.env, {.mode = c.mode, .backend = c.backend, .queue_depth = 32,
                                      .pool_pages = c.pool_pages ? c.pool_pages : 1, .io_threads = 2,
-                                     .direct_io = c.direct_io, .prefault_pool = c.prefault});
+                                     .direct_io = c.direct, .direct_leaves = c.direct, .prefault_pool = c.prefault});
     ASSERT_TRUE(ex.ok());
     check_everything(f, **ex, 48);
     if (c.mode == ReadMode::kPool) {
@@ -319,11 +342,18 @@ void hold_snapshot_across_commits(Fixture& f, Executor& ex, int& round) {
 TEST(AsyncRead, HeldSnapshotIgnoresCommitsMadeMidFlight) {
   Fixture f;
   int round = 0;
-  for (auto [mode, pool] : {std::pair{ReadMode::kHybrid, 4096}, {ReadMode::kPool, 64}, {ReadMode::kPool, 8192},
-                            {ReadMode::kMap, 1}}) {
-    SCOPED_TRACE(std::string(mode_name(mode)) + "/" + std::to_string(pool));
-    auto ex = Executor::open(f.env, {.mode = mode, .queue_depth = 32, .pool_pages = static_cast<size_t>(pool)});
+  struct Case {
+    ReadMode mode;
+    size_t pool;
+    bool direct_leaves = false;
+  };
+  for (Case c : {Case{ReadMode::kHybrid, 4096}, Case{ReadMode::kHybrid, 4096, true}, Case{ReadMode::kPool, 64},
+                 Case{ReadMode::kPool, 8192}, Case{ReadMode::kMap, 1}}) {
+    SCOPED_TRACE(std::string(mode_name(c.mode)) + "/" + std::to_string(c.pool) + (c.direct_leaves ? "/direct" : ""));
+    auto ex = Executor::open(f.env, {.mode = c.mode, .queue_depth = 32, .pool_pages = c.pool,
+                                     .direct_leaves = c.direct_leaves});
     ASSERT_TRUE(ex.ok());
+    (void)f.evict_clean_pages();  // so that the lookups in flight read from the device
     hold_snapshot_across_commits(f, **ex, round);
     check_everything(f, **ex, 16);  // a new Txn sees the commits
   }
@@ -397,6 +427,57 @@ TEST(AsyncRead, ValuesOutliveTheirTask) {
     auto want = txn->read_txn().get(f.dbs.plain, bytes_of(f.plain_keys[i]));
     ASSERT_TRUE(want.ok());
     EXPECT_EQ(kept[i].view(), string_of(*want));
+  }
+}
+
+// Cold data: kHybrid reads through the page cache, or (direct_leaves) lookups' leaves around it (O_DIRECT)
+// the first time; kPool reads misses with O_DIRECT or through the page cache; every one answers what the sync
+// API answers, with every backend. (No read-ahead: the sync answers' page faults would read the whole small
+// file in.)
+TEST(AsyncRead, SameAnswersOnColdDataInEveryModeAndBackend) {
+  Fixture f(kNoReadahead);
+  const std::vector<Config> configs = {
+      {ReadMode::kHybrid, IoBackend::kAuto, 4096},    {ReadMode::kHybrid, IoBackend::kThreads, 256},
+      {ReadMode::kHybrid, IoBackend::kSync, 64},      {ReadMode::kHybrid, IoBackend::kAuto, 48},
+      {ReadMode::kHybrid, IoBackend::kAuto, 1024, false}, {ReadMode::kHybrid, IoBackend::kThreads, 64, false},
+      {ReadMode::kPool, IoBackend::kAuto, 4096},      {ReadMode::kPool, IoBackend::kThreads, 64},
+      {ReadMode::kPool, IoBackend::kAuto, 512, false},
+  };
+  for (const Config& c : configs) {
+    SCOPED_TRACE(name_of(c));
+    if (!f.evict_clean_pages()) GTEST_SKIP() << "this file system keeps the pages in memory";
+    auto ex = Executor::open(f.env, {.mode = c.mode, .backend = c.backend, .queue_depth = 32,
+                                     .pool_pages = c.pool_pages, .io_threads = 2, .direct_io = c.direct,
+                                     .direct_leaves = c.direct});
+    ASSERT_TRUE(ex.ok());
+    check_everything(f, **ex, 48);
+    const ExecutorStats s = (*ex)->stats();
+    EXPECT_GT(s.reads, 0u);
+    if (!c.direct) {
+      EXPECT_EQ(s.direct_reads, 0u);
+    } else {
+      EXPECT_GT(s.direct_reads, 0u);  // lookups' leaves, read the first time (a file system that evicts has O_DIRECT)
+    }
+  }
+}
+
+// The hazard of O_DIRECT: after NOSYNC commits the page cache holds committed pages that the disk does not
+// have yet. Readers that start cold (every clean page evicted) must see the commits' values: the dirty pages
+// are resident, so the pager reads them from the map, and only pages the disk holds are read around it.
+TEST(AsyncRead, NosyncCommitsAreSeenByColdReaders) {
+  Fixture f(kNoSync | kNoReadahead);
+  ASSERT_TRUE(f.env.sync(true).ok());
+  int round = 0;
+  for (ReadMode mode : {ReadMode::kHybrid, ReadMode::kPool}) {
+    SCOPED_TRACE(mode_name(mode));
+    if (!f.evict_clean_pages()) GTEST_SKIP() << "this file system keeps the pages in memory";
+    f.fill(300, ++round);  // rewrites and deletes, committed without a sync: dirty in the page cache
+    auto ex = Executor::open(f.env, {.mode = mode, .queue_depth = 32, .pool_pages = 4096, .direct_leaves = true});
+    ASSERT_TRUE(ex.ok());
+    check_everything(f, **ex, 48);
+    const ExecutorStats s = (*ex)->stats();
+    EXPECT_GT(s.reads, 0u);  // the clean pages were evicted: some answers came from the device
+    EXPECT_GT(s.direct_reads, 0u);  // some around the page cache, beside the dirty pages
   }
 }
 
