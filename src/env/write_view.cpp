@@ -9,14 +9,13 @@
 // too), fdatasync and the crash guarantees see exactly what pwrite would have left.
 //
 // Only pages below both the committed end (the meta's last page) and the file's end go through the view:
-// every one of them was written by an earlier commit, so a store allocates no block and cannot fail for space (no SIGBUS on a full disk); and
-// when the view is set up, fallocate makes sure the file has no hole (a sparse copy of it could have made
-// one). Pages
-// past the end are new; pwrite writes them and grows the file, which a store through a map cannot do (and a
-// fresh page is cheaper to pwrite than to fault in). The read map stays read-only: the application's pointers
+// every one of them was written by an earlier commit, so a store allocates no block and cannot fail for space
+// (no SIGBUS on a full disk); and when the view is set up, fallocate makes sure the file has no hole (a sparse
+// copy of it could have made one). Pages past the end are new; pwrite writes them and grows the file, which a
+// store through a map cannot do (and a fresh page is cheaper to pwrite than to fault in). The read map stays read-only: the application's pointers
 // never point into this view, and only the writer, under the writer lock, stores through it.
 //
-// nullptr (pwrite everything) when:
+// No view (base == nullptr: pwrite everything) when:
 //   - commits sync (no MDB_NOSYNC): each fdatasync cleans the pages, so the next store to each one faults again
 //     (write-protect, page_mkwrite), which costs more than the pwrite it replaces. Durable one-put commits
 //     (fillrandsync) ran 31 % slower through the view with one-flush commits, 28 % with two flushes

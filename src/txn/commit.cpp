@@ -43,7 +43,7 @@ Status Transaction::store_named_records() {
   return ok_status();
 }
 
-// Pages that were in the file when this transaction began (reused free pages, all written by earlier commits)
+// Pages below both the committed end and the file's end (reused free pages, all written by earlier commits)
 // are stored through the host's write view when it offers one; the rest, and everything when it does not, go
 // out in pwritev runs, which also grow the file (see src/env/write_view.cpp for why and when).
 Status Transaction::write_dirty_pages(const std::vector<DirtyMap::Entry>& pages) {

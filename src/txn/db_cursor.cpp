@@ -49,15 +49,15 @@ Status DbCursor::renew(Transaction& txn) {
 }
 
 Status DbCursor::get(tree::CursorOp op, Bytes* key, Bytes* data) {
-  // The plain step of a scan: the same checks as below, as bools, then the step within the leaf.
+  // The plain step of a scan: the checks of check_usable() as bools, then the fast step. When either says
+  // no, the general path below reports the error or takes the step (the fast step is not tried twice).
   if (op == tree::CursorOp::kNext && txn_ && txn_->usable() && cursor_->step_within_leaf(key, data)) {
     if (!txn_->leased()) [[likely]] return ok_status();
     return txn_->check_snapshot();  // the read raced with no ousting
   }
   if (!txn_) return ASPEN_ERROR(EINVAL);
   ASPEN_TRY(txn_->check_usable());
-  Status st;
-  if (op != tree::CursorOp::kNext || !cursor_->step_within_leaf(key, data)) st = cursor_->get(op, key, data);
+  Status st = cursor_->get(op, key, data);
   if (txn_->leased()) ASPEN_TRY(txn_->check_snapshot());  // the read raced with no ousting
   return st;
 }
